@@ -1,0 +1,355 @@
+//! Plain data shared by every layer: what a role looks like when it reaches the rules
+//! ([`RoleSnapshot`]), what the rules say ([`Finding`]), and what a run returns ([`Report`]).
+//! PURE: no I/O, no AWS SDK. The JSON field names here are a contract (schema_version 1):
+//! add fields, never rename one.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// Finding severity, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A severity name that is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity `{0}`: expected one of critical, high, medium, low, info")]
+pub struct UnknownSeverity(pub String);
+
+impl FromStr for Severity {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownSeverity(s.to_string()))
+    }
+}
+
+/// What the `connector-access` tag says the connector needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    Read,
+    Write,
+    Append,
+    ReadWrite,
+    Full,
+}
+
+impl Access {
+    pub const TAG: &'static str = "connector-access";
+
+    pub fn parse(value: &str) -> Option<Access> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "read" => Some(Access::Read),
+            "write" => Some(Access::Write),
+            "append" => Some(Access::Append),
+            "read-write" => Some(Access::ReadWrite),
+            "full" => Some(Access::Full),
+            _ => None,
+        }
+    }
+
+    /// Only `full` includes deleting objects.
+    pub fn allows_delete(self) -> bool {
+        self == Access::Full
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Append => "append",
+            Access::ReadWrite => "read-write",
+            Access::Full => "full",
+        }
+    }
+}
+
+/// Which document of a role a finding is about. Serialised `trust`, `inline:NAME`, `managed:ARN`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyRef {
+    Trust,
+    Inline(String),
+    Managed(String),
+}
+
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyRef::Trust => f.write_str("trust"),
+            PolicyRef::Inline(name) => write!(f, "inline:{name}"),
+            PolicyRef::Managed(arn) => write!(f, "managed:{arn}"),
+        }
+    }
+}
+
+impl Serialize for PolicyRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "trust" {
+            Ok(PolicyRef::Trust)
+        } else if let Some(n) = text.strip_prefix("inline:") {
+            Ok(PolicyRef::Inline(n.to_string()))
+        } else if let Some(a) = text.strip_prefix("managed:") {
+            Ok(PolicyRef::Managed(a.to_string()))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "policy reference `{text}`: expected trust, inline:NAME or managed:ARN"
+            )))
+        }
+    }
+}
+
+/// A policy document as it came from IAM or a dump: JSON text, URL-encoded or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedDocument {
+    /// Inline policy name, or managed policy ARN.
+    pub name: String,
+    pub document: String,
+}
+
+/// Everything the rules need to know about one role, however it was fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleSnapshot {
+    pub name: String,
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// The trust (assume-role) policy document.
+    pub trust: String,
+    pub inline: Vec<NamedDocument>,
+    /// Attached managed policies whose default version could be read (`name` is the ARN).
+    pub managed: Vec<NamedDocument>,
+    /// `RoleLastUsed.LastUsedDate`, when IAM knows it.
+    pub last_used: Option<String>,
+}
+
+impl RoleSnapshot {
+    /// The account id in the role's ARN (empty when the ARN has none).
+    pub fn account_id(&self) -> &str {
+        crate::policy::principal::arn_account(&self.arn).unwrap_or_default()
+    }
+}
+
+/// Which statement of a document a finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRef {
+    /// Zero-based position in the document's `Statement` list.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// One problem with one role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable fingerprint of rule, role, policy and statement: the same problem keeps its id
+    /// across runs, so it can be tracked and suppressed.
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub role_name: String,
+    pub role_arn: String,
+    pub policy: PolicyRef,
+    pub statement: Option<StatementRef>,
+    pub message: String,
+    /// What matched: principals, conditions, actions, resources (rule-specific keys).
+    pub evidence: serde_json::Value,
+    /// The concrete change that resolves it.
+    pub remediation: String,
+}
+
+/// Something that kept part of the audit from happening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// What was being done: `read-dump`, `resolve-managed-policy`, `read-tags`, ...
+    pub operation: String,
+    /// A short machine-readable code (AWS error code where there is one).
+    pub code: String,
+    pub message: String,
+}
+
+/// A connector role that was audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleEntry {
+    pub role_name: String,
+    pub role_arn: String,
+    /// The value of the connector tag (usually the vendor's name).
+    pub connector: Option<String>,
+    /// The `connector-access` tag, when valid.
+    pub access: Option<Access>,
+}
+
+/// Counts of findings by severity; every severity is always present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    pub fn of(findings: &[Finding]) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for f in findings {
+            *match f.severity {
+                Severity::Critical => &mut c.critical,
+                Severity::High => &mut c.high,
+                Severity::Medium => &mut c.medium,
+                Severity::Low => &mut c.low,
+                Severity::Info => &mut c.info,
+            } += 1;
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub roles_audited: usize,
+    pub findings: SeverityCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// Where the roles came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An `aws iam get-account-authorization-details` dump.
+    File,
+    /// The IAM API.
+    Live,
+}
+
+/// The JSON report (schema_version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub account_id: Option<String>,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+    pub source: Source,
+    /// False when any role or document could not be audited (see `errors`).
+    pub complete: bool,
+    pub summary: Summary,
+    pub roles: Vec<RoleEntry>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ErrorEntry>,
+}
+
+impl Report {
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// The highest severity among the findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Roles and the errors met while collecting them, before any rule runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub account_id: Option<String>,
+    pub roles: Vec<RoleSnapshot>,
+    pub errors: Vec<ErrorEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_and_names() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        let err = "severe".parse::<Severity>().unwrap_err();
+        assert!(err.to_string().contains("`severe`"));
+        assert_eq!(
+            serde_json::to_string(&Severity::Medium).unwrap(),
+            "\"medium\""
+        );
+    }
+
+    #[test]
+    fn policy_ref_round_trip() {
+        for r in [
+            PolicyRef::Trust,
+            PolicyRef::Inline("p:1".into()),
+            PolicyRef::Managed("arn:aws:iam::aws:policy/X".into()),
+        ] {
+            let text = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<PolicyRef>(&text).unwrap(), r);
+        }
+        assert_eq!(PolicyRef::Inline("x".into()).to_string(), "inline:x");
+        assert!(serde_json::from_str::<PolicyRef>("\"other\"").is_err());
+    }
+
+    #[test]
+    fn access_tag() {
+        assert_eq!(Access::parse("Read-Write"), Some(Access::ReadWrite));
+        assert_eq!(Access::parse("reed"), None);
+        assert!(Access::Full.allows_delete());
+        assert!(!Access::Append.allows_delete());
+    }
+}

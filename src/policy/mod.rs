@@ -1,0 +1,40 @@
+//! The policy engine. IAM JSON in, a checked model out, and the questions the rules ask of
+//! it: "may this caller assume the role?", "which buckets can the role reach with action A?".
+//! PURE: no AWS SDK, no tokio, no I/O; every function is deterministic.
+//!
+//! - [`decode`]: URL-encoded or plain document text.
+//! - [`document`]: the model ([`Policy`], [`Statement`]) and its parser.
+//! - [`principal`], [`condition`], [`wildcard`]: the parts of a statement and their matching.
+//! - [`eval`]: statement applicability and decisions under a [`Scenario`].
+//! - [`trust`]: external ids and foreign principals; [`s3`]: effective S3 permissions over
+//!   the [`s3_actions`] table.
+
+pub mod condition;
+pub mod decode;
+pub mod document;
+pub mod eval;
+pub mod principal;
+pub mod s3;
+pub mod s3_actions;
+pub mod trust;
+pub mod wildcard;
+
+pub use document::{Clause, Effect, Policy, Statement};
+pub use eval::{Decision, Request, Scenario};
+
+/// Why a policy document could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("document is {size} bytes, over the {limit}-byte limit")]
+    TooLarge { size: usize, limit: usize },
+    #[error("document is not valid URL encoding: {0}")]
+    Encoding(String),
+    #[error("document is not valid JSON: {message} at line {line}, column {column}")]
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("`{path}`: {message}")]
+    Shape { path: String, message: String },
+}

@@ -1,0 +1,414 @@
+//! Effective S3 permissions of a role: the union of its identity policies, explicit Deny
+//! wins, `NotAction` / `NotResource` / wildcards expanded against the embedded S3 action table.
+//!
+//! Reachability is decided on concrete *witness* resources: for each Allow statement and each
+//! S3 action it grants, the ARNs its `Resource` patterns can match (a wildcard filled with a
+//! token no real bucket carries, the buckets the role's policies name) are checked against
+//! every Deny. A grant that survives on a witness built from a wildcard is access to buckets
+//! nobody named. Conditions on an Allow are assumed satisfiable; a Deny counts only when it
+//! applies unconditionally. PURE.
+
+use super::condition::Truth;
+use super::document::{Effect, Policy, Statement};
+use super::eval::{Request, Scenario, certainly_denied};
+use super::s3_actions::{AccessLevel, S3_ACTIONS, S3Action, S3Resource};
+use super::wildcard;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+/// Fills wildcards when building witnesses. Contains characters valid in bucket names only,
+/// and is long and odd enough that no real bucket name or key pattern matches it by accident.
+const WITNESS: &str = "ca-wildcard-7f1e3b";
+
+impl S3Action {
+    /// `s3:GetObject`
+    pub fn qualified(&self) -> String {
+        format!("s3:{}", self.name)
+    }
+    /// Reads, writes or lists data: object Read/Write/List actions and bucket List actions.
+    pub fn is_data_or_list(&self) -> bool {
+        match self.resource {
+            S3Resource::Object => matches!(
+                self.access,
+                AccessLevel::Read | AccessLevel::Write | AccessLevel::List
+            ),
+            S3Resource::Bucket => self.access == AccessLevel::List,
+            _ => false,
+        }
+    }
+    /// Changes or removes objects.
+    pub fn is_object_write(&self) -> bool {
+        self.resource == S3Resource::Object && self.access == AccessLevel::Write
+    }
+    /// `s3:DeleteObject` or `s3:DeleteObjectVersion`.
+    pub fn is_object_delete(&self) -> bool {
+        matches!(self.name, "DeleteObject" | "DeleteObjectVersion")
+    }
+    /// Changes a bucket's configuration, policy or ACL, or deletes the bucket.
+    pub fn is_bucket_admin(&self) -> bool {
+        self.resource == S3Resource::Bucket
+            && matches!(
+                self.access,
+                AccessLevel::Write | AccessLevel::PermissionsManagement
+            )
+    }
+}
+
+fn qualified_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| S3_ACTIONS.iter().map(S3Action::qualified).collect())
+}
+
+/// Looks an action up by name (`s3:getobject` or `GetObject`), case-insensitively.
+pub fn s3_action(name: &str) -> Option<&'static S3Action> {
+    let bare = name
+        .get(..3)
+        .filter(|p| p.eq_ignore_ascii_case("s3:"))
+        .and_then(|_| name.get(3..))
+        .unwrap_or(name);
+    S3_ACTIONS
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(bare))
+}
+
+/// The S3 actions an action clause grants, as indices into [`S3_ACTIONS`].
+fn actions_of(statement: &Statement) -> Vec<usize> {
+    let clause = &statement.action;
+    if !clause.negated && clause.items.iter().all(|p| !wildcard::has_wildcard(p)) {
+        // the common case: literal names, no wildcard matching over the table
+        let mut out: Vec<usize> = clause
+            .items
+            .iter()
+            .filter_map(|p| s3_action_exact(p))
+            .filter_map(|found| S3_ACTIONS.iter().position(|a| a.name == found.name))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        return out;
+    }
+    qualified_names()
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| clause.matches_action(q))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn s3_action_exact(pattern: &str) -> Option<&'static S3Action> {
+    pattern
+        .get(..3)
+        .filter(|p| p.eq_ignore_ascii_case("s3:"))
+        .and_then(|_| s3_action(pattern))
+}
+
+/// A bucket a grant reaches.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    /// A bucket the policy names.
+    Named(String),
+    /// Any bucket matching a wildcard pattern (or excluded from none by `NotResource`).
+    Unnamed,
+}
+
+/// One reachable (statement, action, resource): the statement grants the action on the
+/// witness resource, and no Deny blocks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Grant {
+    /// Index into the role's policy list (as given to [`Permissions::new`]).
+    pub policy: usize,
+    /// Index of the statement in that policy.
+    pub statement: usize,
+    pub action: &'static S3Action,
+    pub witness: String,
+    pub bucket: Bucket,
+}
+
+/// A role's identity policies, analysed once.
+#[derive(Debug, Clone, Default)]
+pub struct Permissions {
+    policies: Vec<Policy>,
+    grants: Vec<S3Grant>,
+}
+
+impl Permissions {
+    /// Analyses the role's inline and attached policies (those that parsed).
+    pub fn new(policies: Vec<Policy>) -> Permissions {
+        let grants = compute_grants(&policies);
+        Permissions { policies, grants }
+    }
+
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// Every reachable S3 grant, in policy/statement order.
+    pub fn grants(&self) -> &[S3Grant] {
+        &self.grants
+    }
+
+    fn statements(&self) -> impl Iterator<Item = &Statement> + Clone {
+        self.policies.iter().flat_map(|p| p.statements.iter())
+    }
+
+    /// May the role do `action` on `resource` (any condition satisfiable, Deny when certain)?
+    pub fn allows(&self, action: &str, resource: &str) -> bool {
+        let scenario = Scenario::new();
+        let req = Request {
+            caller: None,
+            action,
+            resource: Some(resource),
+            scenario: &scenario,
+        };
+        super::eval::decide(self.statements(), &req) == super::eval::Decision::Allowed
+    }
+
+    /// Which buckets can this role reach with `action` (e.g. `s3:GetObject`)?
+    pub fn buckets_for(&self, action: &str) -> BTreeSet<Bucket> {
+        self.grants
+            .iter()
+            .filter(|g| g.action.qualified().eq_ignore_ascii_case(action))
+            .map(|g| g.bucket.clone())
+            .collect()
+    }
+
+    /// Is any S3 data or list action reachable on a bucket nobody named?
+    pub fn reaches_unnamed_buckets(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.bucket == Bucket::Unnamed && g.action.is_data_or_list())
+    }
+
+    /// Is `s3:DeleteObject` or `s3:DeleteObjectVersion` reachable anywhere?
+    pub fn can_delete_objects(&self) -> bool {
+        self.grants.iter().any(|g| g.action.is_object_delete())
+    }
+
+    /// The first Allow statement that grants every action on every resource, when no Deny
+    /// exists to carve anything out: `(policy index, statement index)`.
+    pub fn grants_everything(&self) -> Option<(usize, usize)> {
+        if self.statements().any(|s| s.effect == Effect::Deny) {
+            return None;
+        }
+        self.policies.iter().enumerate().find_map(|(pi, p)| {
+            p.statements
+                .iter()
+                .find(|s| {
+                    s.effect == Effect::Allow
+                        && !s.action.negated
+                        && s.action.items.iter().any(|a| wildcard::matches_anything(a))
+                        && s.resource.as_ref().is_some_and(|r| {
+                            !r.negated && r.items.iter().any(|x| wildcard::matches_anything(x))
+                        })
+                })
+                .map(|s| (pi, s.index))
+        })
+    }
+}
+
+/// A parsed S3 ARN: partition, bucket, and whether it names an object.
+fn parse_s3_arn(arn: &str) -> Option<(&str, &str, bool)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("s3:::")?;
+    match rest.split_once('/') {
+        Some((bucket, _)) => Some((partition, bucket, true)),
+        None => Some((partition, rest, false)),
+    }
+}
+
+/// Witness resources for a role: generic ones, the named buckets, and every pattern's
+/// wildcards filled with the token (as a bucket name and as `bucket/key`).
+fn witnesses(policies: &[Policy]) -> Vec<String> {
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    set.insert(format!("arn:aws:s3:::{WITNESS}"));
+    set.insert(format!("arn:aws:s3:::{WITNESS}/{WITNESS}"));
+    let patterns = policies
+        .iter()
+        .flat_map(|p| p.statements.iter())
+        .filter_map(|s| s.resource.as_ref())
+        .flat_map(|r| r.items.iter());
+    for pattern in patterns {
+        for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
+            let filled = pattern.replace(['*', '?'], &fill);
+            if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
+                set.insert(format!("arn:{partition}:s3:::{bucket}"));
+                set.insert(format!("arn:{partition}:s3:::{bucket}/{WITNESS}"));
+                set.insert(filled);
+            }
+        }
+    }
+    set.into_iter().collect()
+}
+
+fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
+    let mut grants = Vec::new();
+    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
+    let all: Vec<&Statement> = policies.iter().flat_map(|p| p.statements.iter()).collect();
+    let has_deny = all.iter().any(|s| s.effect == Effect::Deny);
+    let scenario = Scenario::new();
+    for (pi, policy) in policies.iter().enumerate() {
+        for statement in policy
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+        {
+            let Some(resources) = &statement.resource else {
+                continue;
+            };
+            let actions = actions_of(statement);
+            if actions.is_empty() {
+                continue;
+            }
+            let cands = candidates.get_or_insert_with(|| {
+                witnesses(policies)
+                    .into_iter()
+                    .filter_map(|w| {
+                        let (_, bucket, object) = parse_s3_arn(&w)?;
+                        let b = if bucket.contains(WITNESS) {
+                            Bucket::Unnamed
+                        } else {
+                            Bucket::Named(bucket.to_string())
+                        };
+                        Some((w, b, object))
+                    })
+                    .collect()
+            });
+            for index in actions {
+                let (Some(action), Some(qualified)) =
+                    (S3_ACTIONS.get(index), qualified_names().get(index))
+                else {
+                    continue;
+                };
+                let want_object = match action.resource {
+                    S3Resource::Object => true,
+                    S3Resource::Bucket => false,
+                    _ => continue,
+                };
+                for (witness, bucket, object) in cands.iter() {
+                    if *object != want_object || !resources.matches_resource(witness) {
+                        continue;
+                    }
+                    let req = Request {
+                        caller: None,
+                        action: qualified,
+                        resource: Some(witness),
+                        scenario: &scenario,
+                    };
+                    if statement.applies(&req) == Truth::False {
+                        continue;
+                    }
+                    if has_deny && certainly_denied(all.iter().copied(), &req) {
+                        continue;
+                    }
+                    grants.push(S3Grant {
+                        policy: pi,
+                        statement: statement.index,
+                        action,
+                        witness: witness.clone(),
+                        bucket: bucket.clone(),
+                    });
+                }
+            }
+        }
+    }
+    grants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perms(docs: &[&str]) -> Permissions {
+        Permissions::new(docs.iter().map(|d| Policy::parse(d).unwrap()).collect())
+    }
+
+    const NAMED: &str = r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],
+        "Resource":["arn:aws:s3:::acme","arn:aws:s3:::acme/*"]}]}"#;
+
+    #[test]
+    fn named_bucket_is_not_unnamed() {
+        let p = perms(&[NAMED]);
+        assert!(!p.reaches_unnamed_buckets());
+        assert_eq!(
+            p.buckets_for("s3:GetObject"),
+            BTreeSet::from([Bucket::Named("acme".into())])
+        );
+        assert_eq!(
+            p.buckets_for("S3:LISTBUCKET"),
+            BTreeSet::from([Bucket::Named("acme".into())])
+        );
+        assert!(!p.can_delete_objects());
+        assert!(p.allows("s3:GetObject", "arn:aws:s3:::acme/k"));
+        assert!(!p.allows("s3:GetObject", "arn:aws:s3:::other/k"));
+    }
+
+    #[test]
+    fn odd_casing_and_wildcards() {
+        let p = perms(&[
+            r#"{"Statement":{"Effect":"Allow","Action":"S3:getobject","Resource":"arn:aws:s3:::acme-*/*"}}"#,
+        ]);
+        assert!(p.reaches_unnamed_buckets());
+        let p = perms(&[
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:Delete*","Resource":"arn:aws:s3:::acme/*"}}"#,
+        ]);
+        assert!(p.can_delete_objects());
+        assert!(!p.reaches_unnamed_buckets());
+    }
+
+    #[test]
+    fn object_resource_does_not_grant_bucket_actions() {
+        let p = perms(&[
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::acme/*"}}"#,
+        ]);
+        assert!(!p.grants().iter().any(|g| g.action.is_bucket_admin()));
+        assert!(p.can_delete_objects());
+        let p = perms(&[
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::acme"}}"#,
+        ]);
+        assert!(
+            p.grants()
+                .iter()
+                .any(|g| g.action.name == "PutBucketPolicy")
+        );
+        assert!(!p.can_delete_objects());
+    }
+
+    #[test]
+    fn deny_carve_out_and_not_resource() {
+        let allow_all = r#"{"Statement":{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}}"#;
+        let deny_others = r#"{"Statement":{"Effect":"Deny","Action":"s3:*",
+            "NotResource":["arn:aws:s3:::acme","arn:aws:s3:::acme/*"]}}"#;
+        let p = perms(&[allow_all, deny_others]);
+        assert!(!p.reaches_unnamed_buckets());
+        assert_eq!(
+            p.buckets_for("s3:GetObject"),
+            BTreeSet::from([Bucket::Named("acme".into())])
+        );
+        // a conditional Deny does not carve anything out for certain
+        let conditional = r#"{"Statement":{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::acme/*",
+            "Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#;
+        assert!(perms(&[allow_all, conditional]).reaches_unnamed_buckets());
+        let not_resource = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}}"#;
+        assert!(perms(&[not_resource]).reaches_unnamed_buckets());
+    }
+
+    #[test]
+    fn not_action_expands() {
+        let p = perms(&[r#"{"Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#]);
+        assert!(p.can_delete_objects());
+        assert!(p.reaches_unnamed_buckets());
+        let p = perms(&[r#"{"Statement":{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}}"#]);
+        assert!(p.grants().is_empty());
+    }
+
+    #[test]
+    fn everything() {
+        let admin = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        assert_eq!(perms(&[NAMED, admin]).grants_everything(), Some((1, 0)));
+        let deny = r#"{"Statement":{"Effect":"Deny","Action":"iam:*","Resource":"*"}}"#;
+        assert_eq!(perms(&[admin, deny]).grants_everything(), None);
+        assert_eq!(perms(&[NAMED]).grants_everything(), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! The rules: one file per rule, each with its documentation, id, severity and check, and
+//! its own tests; [`registry`] lists them once. A rule sees a [`RoleView`] (the role with
+//! its documents parsed and its S3 permissions analysed) and the run's [`RuleContext`], and
+//! pushes [`Finding`]s. PURE: rules never touch JSON or AWS.
+
+pub mod registry;
+
+mod permissions_admin;
+mod policy_unparseable;
+mod s3_bucket_admin;
+mod s3_unused_delete;
+mod s3_wildcard_bucket;
+mod trust_any_principal;
+mod trust_confused_deputy;
+mod trust_missing_external_id;
+mod trust_unscoped_federation;
+mod trust_weak_external_id;
+
+use crate::model::{Access, Finding, PolicyRef, RoleSnapshot, Severity, StatementRef};
+use crate::policy::s3::{Permissions, S3Grant};
+use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
+use crate::policy::{Policy, PolicyError, Statement};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A rule: its contract (id, default severity), its documentation and its check.
+pub struct Rule {
+    /// Stable id naming the bad pattern. Never renamed: users filter and suppress on it.
+    pub id: &'static str,
+    /// Default severity (a finding may raise or lower it where the rule says so).
+    pub severity: Severity,
+    /// One line for listings.
+    pub title: &'static str,
+    /// What it flags / Why it matters / Example / Fix, printed by `connector-audit rules ID`.
+    pub doc: &'static str,
+    pub check: fn(&RoleView<'_>, &RuleContext, &mut Vec<Finding>),
+}
+
+/// A role ready for the rules.
+pub struct RoleView<'a> {
+    pub snapshot: &'a RoleSnapshot,
+    pub trust: Result<Policy, PolicyError>,
+    /// Every identity document with its parse result, in snapshot order (inline, then managed).
+    pub documents: Vec<(PolicyRef, Result<Policy, PolicyError>)>,
+    /// The effective permissions of the documents that parsed.
+    pub permissions: Permissions,
+    /// `PolicyRef` of each policy in `permissions.policies()`, same order.
+    permission_refs: Vec<PolicyRef>,
+    /// The `connector-access` tag, when present and valid.
+    pub access: Option<Access>,
+}
+
+impl<'a> RoleView<'a> {
+    /// Parses the role's documents and analyses its permissions.
+    pub fn new(snapshot: &'a RoleSnapshot) -> RoleView<'a> {
+        let trust = Policy::parse(&snapshot.trust);
+        let documents: Vec<(PolicyRef, Result<Policy, PolicyError>)> = snapshot
+            .inline
+            .iter()
+            .map(|d| {
+                (
+                    PolicyRef::Inline(d.name.clone()),
+                    Policy::parse(&d.document),
+                )
+            })
+            .chain(snapshot.managed.iter().map(|d| {
+                (
+                    PolicyRef::Managed(d.name.clone()),
+                    Policy::parse(&d.document),
+                )
+            }))
+            .collect();
+        let (permission_refs, parsed): (Vec<PolicyRef>, Vec<Policy>) = documents
+            .iter()
+            .filter_map(|(r, p)| p.as_ref().ok().map(|p| (r.clone(), p.clone())))
+            .unzip();
+        let access = snapshot
+            .tags
+            .get(Access::TAG)
+            .and_then(|v| Access::parse(v));
+        RoleView {
+            snapshot,
+            trust,
+            documents,
+            permissions: Permissions::new(parsed),
+            permission_refs,
+            access,
+        }
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.snapshot.account_id()
+    }
+
+    /// The document a grant comes from.
+    pub fn policy_ref(&self, policy_index: usize) -> PolicyRef {
+        self.permission_refs
+            .get(policy_index)
+            .cloned()
+            .unwrap_or(PolicyRef::Trust)
+    }
+
+    /// The statement a grant comes from.
+    pub fn statement(&self, policy_index: usize, statement_index: usize) -> Option<&Statement> {
+        self.permissions
+            .policies()
+            .get(policy_index)
+            .and_then(|p| p.statements.get(statement_index))
+    }
+
+    /// Groups grants by (policy, statement), keeping those `keep` accepts, in order.
+    pub fn grants_by_statement(
+        &self,
+        keep: impl Fn(&S3Grant) -> bool,
+    ) -> BTreeMap<(usize, usize), Vec<&S3Grant>> {
+        let mut out: BTreeMap<(usize, usize), Vec<&S3Grant>> = BTreeMap::new();
+        for g in self.permissions.grants().iter().filter(|g| keep(g)) {
+            out.entry((g.policy, g.statement)).or_default().push(g);
+        }
+        out
+    }
+
+    /// A finding of `rule` on this role, with its stable id.
+    pub fn finding(
+        &self,
+        rule: &Rule,
+        policy: PolicyRef,
+        statement: Option<&Statement>,
+        message: String,
+        evidence: serde_json::Value,
+        remediation: String,
+    ) -> Finding {
+        let statement = statement.map(|s| StatementRef {
+            index: s.index,
+            sid: s.sid.clone(),
+        });
+        let id = fingerprint(rule.id, &self.snapshot.arn, &policy, statement.as_ref());
+        Finding {
+            id,
+            rule: rule.id.to_string(),
+            severity: rule.severity,
+            role_name: self.snapshot.name.clone(),
+            role_arn: self.snapshot.arn.clone(),
+            policy,
+            statement,
+            message,
+            evidence,
+            remediation,
+        }
+    }
+}
+
+/// `sha256(rule | role | policy | statement)`, first 16 hex digits.
+fn fingerprint(
+    rule: &str,
+    role_arn: &str,
+    policy: &PolicyRef,
+    st: Option<&StatementRef>,
+) -> String {
+    let mut h = Sha256::new();
+    let statement = st.map(|s| s.index.to_string()).unwrap_or_default();
+    for part in [rule, role_arn, &policy.to_string(), &statement] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What the rules know about the whole run.
+#[derive(Debug, Clone, Default)]
+pub struct RuleContext {
+    /// Accounts the user declared as their own (`--trusted-account`).
+    pub trusted_accounts: Vec<String>,
+    /// For each enforced external id value: the foreign accounts trusted with it, over all roles.
+    pub external_id_accounts: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl RuleContext {
+    /// Builds the context for a set of roles (the external-id index spans all of them).
+    pub fn new(roles: &[RoleView<'_>], trusted_accounts: Vec<String>) -> RuleContext {
+        let mut external_id_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for role in roles {
+            let Ok(trust) = &role.trust else { continue };
+            for fp in foreign_principals(trust, role.account_id(), &trusted_accounts) {
+                if external_id_gap(trust, &fp).is_some() {
+                    continue;
+                }
+                for value in pinned_external_ids(fp.statement) {
+                    external_id_accounts
+                        .entry(value.to_string())
+                        .or_default()
+                        .insert(fp.account.to_string());
+                }
+            }
+        }
+        RuleContext {
+            trusted_accounts,
+            external_id_accounts,
+        }
+    }
+}
+
+/// Runs every registered rule on every role.
+pub fn run_all(roles: &[RoleView<'_>], ctx: &RuleContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for role in roles {
+        for rule in registry::RULES {
+            (rule.check)(role, ctx, &mut findings);
+        }
+    }
+    findings
+}
+
+/// The statement's label for messages: `statement 2 (Sid "AllowVendor")`.
+pub(crate) fn statement_label(s: &Statement) -> String {
+    match &s.sid {
+        Some(sid) => format!("statement {} (Sid `{sid}`)", s.index),
+        None => format!("statement {}", s.index),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builders shared by the rules' tests.
+    use super::*;
+    use crate::model::NamedDocument;
+
+    pub const ACCOUNT: &str = "123456789012";
+
+    pub fn role(trust: &str, inline: &[&str], tags: &[(&str, &str)]) -> RoleSnapshot {
+        RoleSnapshot {
+            name: "connector-role".into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/connector-role"),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            trust: trust.into(),
+            inline: inline
+                .iter()
+                .enumerate()
+                .map(|(i, d)| NamedDocument {
+                    name: format!("p{i}"),
+                    document: d.to_string(),
+                })
+                .collect(),
+            managed: vec![],
+            last_used: None,
+        }
+    }
+
+    /// A same-account trust: no trust findings.
+    pub const SAME_ACCOUNT_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"AWS":"arn:aws:iam::123456789012:role/OnyxEC2Role"},"Action":"sts:AssumeRole"}]}"#;
+
+    /// Runs one rule on one role (with a context built from that role alone).
+    pub fn check(rule: &Rule, snapshot: &RoleSnapshot) -> Vec<Finding> {
+        check_many(rule, std::slice::from_ref(snapshot), &[])
+    }
+
+    pub fn check_many(rule: &Rule, snapshots: &[RoleSnapshot], trusted: &[&str]) -> Vec<Finding> {
+        let views: Vec<RoleView<'_>> = snapshots.iter().map(RoleView::new).collect();
+        let ctx = RuleContext::new(&views, trusted.iter().map(|s| s.to_string()).collect());
+        let mut out = Vec::new();
+        for v in &views {
+            (rule.check)(v, &ctx, &mut out);
+        }
+        out
+    }
+
+    /// The trust fixture of a seed vendor (`tests/fixtures/seeds/<vendor>-trust.json`).
+    pub fn seed(vendor: &str, kind: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/seeds/{vendor}-{kind}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Each seed vendor's role exactly as its guide writes it, with a plausible access tag.
+    pub fn seed_roles() -> Vec<(&'static str, RoleSnapshot)> {
+        [
+            ("onyx", "read"),
+            ("amazon-q", "read"),
+            ("upsolver", "full"),
+            ("milvus", "full"),
+            ("google-datasync", "append"),
+        ]
+        .into_iter()
+        .map(|(vendor, access)| {
+            let trust = seed(vendor, "trust");
+            let perms = seed(vendor, "permissions");
+            (
+                vendor,
+                role(
+                    &trust,
+                    &[&perms],
+                    &[("connector", vendor), ("connector-access", access)],
+                ),
+            )
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,71 @@
+//! The single table of rules. Adding a rule: write `rules/<id>.rs` and list it here once.
+//! Order is the order of the report and of `connector-audit rules`.
+
+use super::{
+    Rule, permissions_admin, policy_unparseable, s3_bucket_admin, s3_unused_delete,
+    s3_wildcard_bucket, trust_any_principal, trust_confused_deputy, trust_missing_external_id,
+    trust_unscoped_federation, trust_weak_external_id,
+};
+
+pub static RULES: &[&Rule] = &[
+    &trust_any_principal::RULE,
+    &trust_missing_external_id::RULE,
+    &trust_weak_external_id::RULE,
+    &trust_unscoped_federation::RULE,
+    &trust_confused_deputy::RULE,
+    &s3_wildcard_bucket::RULE,
+    &s3_unused_delete::RULE,
+    &s3_bucket_admin::RULE,
+    &permissions_admin::RULE,
+    &policy_unparseable::RULE,
+];
+
+/// Looks a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_are_unique_and_kebab_case() {
+        let ids: BTreeSet<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), RULES.len());
+        for r in RULES {
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                r.id
+            );
+            for section in ["What it flags", "Why it matters", "Example", "Fix"] {
+                assert!(r.doc.contains(section), "{} lacks {section}", r.id);
+            }
+        }
+        assert!(find("s3-unused-delete").is_some());
+        assert!(find("nope").is_none());
+    }
+
+    /// The released ids: a contract with users' suppressions and SNS filter policies.
+    #[test]
+    fn released_ids_never_change() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        for id in [
+            "trust-any-principal",
+            "trust-missing-external-id",
+            "trust-weak-external-id",
+            "trust-unscoped-federation",
+            "trust-confused-deputy",
+            "s3-wildcard-bucket",
+            "s3-unused-delete",
+            "s3-bucket-admin",
+            "permissions-admin",
+            "policy-unparseable",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `trust-any-principal` (critical): see [`DOC`].
+
+use super::{RoleView, Rule, RuleContext, statement_label};
+use crate::model::{Finding, PolicyRef, Severity};
+use crate::policy::condition::{Adversary, KeyState};
+use crate::policy::principal::{Caller, Principal};
+use crate::policy::trust::{ADVERSARY_ACCOUNT, ASSUME_ROLE, statement_grants};
+use crate::policy::{Effect, Scenario};
+use serde_json::json;
+
+pub static RULE: Rule = Rule {
+    id: "trust-any-principal",
+    severity: Severity::Critical,
+    title: "any AWS principal can assume the role",
+    doc: DOC,
+    check,
+};
+
+pub const DOC: &str = "\
+What it flags
+  A trust statement that lets any AWS principal assume the role: `\"Principal\": \"*\"`,
+  `{\"AWS\": \"*\"}`, or `NotPrincipal` with Allow, unless an enforced condition restricts the
+  caller to known principals (aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:PrincipalAccount,
+  aws:PrincipalArn with a literal account) or a Deny statement shuts everyone else out.
+
+Why it matters
+  Anyone with an AWS account can call sts:AssumeRole on the role and read or write what the
+  connector can. An sts:ExternalId condition does not help: the caller simply supplies it, and
+  external ids are not secrets. `...IfExists` conditions, `ForAllValues:` and wildcard-only
+  values do not restrict either.
+
+Example
+  {\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"*\"}, \"Action\": \"sts:AssumeRole\",
+   \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"q8Zr2vN5tLx7Wm4K\"}}}
+
+Fix
+  Name the vendor's principal (`{\"AWS\": \"arn:aws:iam::VENDOR_ACCOUNT:role/VENDOR_ROLE\"}`) and
+  keep the sts:ExternalId condition; or, for your own organization, add
+  `\"Condition\": {\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-yourorg\"}}`.";
+
+/// The keys that pin who the caller is; the adversary does not control their value.
+const PRINCIPAL_KEYS: [&str; 3] = [
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalAccount",
+];
+
+fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
+    let Ok(trust) = &role.trust else { return };
+    let caller = Caller::Aws {
+        arn: format!("arn:aws:iam::{ADVERSARY_ACCOUNT}:role/connector-audit-adversary"),
+        account: ADVERSARY_ACCOUNT.to_string(),
+    };
+    let mut scenario = Scenario::new().with(
+        "aws:PrincipalArn",
+        KeyState::Adversary(Adversary {
+            arn: true,
+            ..Adversary::default()
+        }),
+    );
+    for key in PRINCIPAL_KEYS {
+        scenario = scenario.with(key, KeyState::Adversary(Adversary::default()));
+    }
+    for statement in trust
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        let Some(clause) = &statement.principal else {
+            continue;
+        };
+        let wildcard = clause.negated
+            || clause
+                .items
+                .iter()
+                .any(|p| matches!(p, Principal::Any { .. }));
+        if !wildcard || !statement_grants(trust, statement, &caller, ASSUME_ROLE, &scenario) {
+            continue;
+        }
+        let element = if clause.negated {
+            "NotPrincipal"
+        } else {
+            "Principal"
+        };
+        let conditions: Vec<String> = statement.conditions.iter().map(|c| c.describe()).collect();
+        out.push(role.finding(
+            &RULE,
+            PolicyRef::Trust,
+            Some(statement),
+            format!(
+                "{} of the trust policy lets any AWS principal assume the role ({element} matches everyone{})",
+                statement_label(statement),
+                if conditions.is_empty() { "" } else { "; its conditions do not restrict who the caller is" }
+            ),
+            json!({ "element": element, "principal": clause.items, "conditions": conditions }),
+            "Name the vendor's principal instead of `*` (`\"Principal\": {\"AWS\": \"arn:aws:iam::VENDOR_ACCOUNT:role/VENDOR_ROLE\"}`) and keep an `sts:ExternalId` condition, or add `\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-YOURORG\"}`".to_string(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{check as run, role, seed_roles};
+
+    fn trust(statements: &str) -> String {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+    }
+
+    #[test]
+    fn fires() {
+        for st in [
+            r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"sts:*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"q8Zr2vN5tLx7Wm4KcB9p"}}}"#,
+            r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-abc123"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalOrgID":"*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/vendor"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}"#,
+        ] {
+            let f = run(&RULE, &role(&trust(st), &[], &[]));
+            assert_eq!(f.len(), 1, "{st}");
+            assert_eq!(f[0].severity, Severity::Critical);
+            assert_eq!(f[0].statement.as_ref().unwrap().index, 0);
+        }
+    }
+
+    #[test]
+    fn does_not_fire() {
+        for st in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333"]}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/vendor"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-abc/r-ab12/ou-ab12-11111111/*"}}}"#,
+            // a Deny that excludes everyone else
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"},
+               {"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc123"}}}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
+               {"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/vendor"},"Action":"sts:AssumeRole"}"#,
+            // named principals are other rules' business
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}"#,
+            // a Deny with a wildcard principal is not a grant
+            r#"{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole"}"#,
+            // a wildcard principal that may only tag sessions cannot assume
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:TagSession"}"#,
+        ] {
+            assert!(run(&RULE, &role(&trust(st), &[], &[])).is_empty(), "{st}");
+        }
+    }
+
+    #[test]
+    fn seed_vendors_are_clean() {
+        for (vendor, r) in seed_roles() {
+            assert!(run(&RULE, &r).is_empty(), "{vendor}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `trust-confused-deputy` (medium): see [`DOC`].
+
+use super::{RoleView, Rule, RuleContext, statement_label};
+use crate::model::{Finding, PolicyRef, Severity};
+use crate::policy::condition::{Adversary, KeyState};
+use crate::policy::principal::{Caller, Principal};
+use crate::policy::trust::{ASSUME_ROLE, statement_grants};
+use crate::policy::{Effect, Scenario};
+use serde_json::json;
+
+pub static RULE: Rule = Rule {
+    id: "trust-confused-deputy",
+    severity: Severity::Medium,
+    title: "a multi-tenant AWS service is trusted without pinning the source",
+    doc: DOC,
+    check,
+};
+
+pub const DOC: &str = "\
+What it flags
+  A trust statement for an AWS service principal that acts for many customers (for example
+  `qbusiness.amazonaws.com`) without an enforced aws:SourceAccount, aws:SourceArn,
+  aws:SourceOrgID or aws:SourceOrgPaths condition pinned to your account's resources
+  (a wildcard in the account field of an aws:SourceArn pattern does not pin).
+  Compute services that only assume a role your own account hands them with iam:PassRole
+  are exempt (ec2, lambda, ecs-tasks, eks, eks-fargate-pods, edgelambda).
+
+Why it matters
+  The service assumes roles on behalf of whichever customer configures it. Without a source
+  condition, another customer can configure the service with your role ARN and have it read
+  your buckets: the cross-service confused deputy.
+
+Example
+  {\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"qbusiness.amazonaws.com\"},
+   \"Action\": \"sts:AssumeRole\"}
+
+Fix
+  \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<your account id>\"},
+                \"ArnLike\": {\"aws:SourceArn\": \"arn:aws:qbusiness:<region>:<account>:application/<id>\"}}";
+
+/// Services exempt from the rule, and why: they run the customer's own compute and assume
+/// only roles that the customer's account passes to them (iam:PassRole in this account), so
+/// another customer cannot point them at this role.
+const EXEMPT: [&str; 6] = [
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+    "ecs-tasks.amazonaws.com",
+    "eks.amazonaws.com",
+    "eks-fargate-pods.amazonaws.com",
+    "edgelambda.amazonaws.com",
+];
+
+const SOURCE_KEYS: [(&str, bool); 4] = [
+    ("aws:SourceAccount", false),
+    ("aws:SourceArn", true),
+    ("aws:SourceOrgID", false),
+    ("aws:SourceOrgPaths", false),
+];
+
+fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
+    let Ok(trust) = &role.trust else { return };
+    let scenario = SOURCE_KEYS.iter().fold(Scenario::new(), |s, (key, arn)| {
+        s.with(
+            key,
+            KeyState::Adversary(Adversary {
+                arn: *arn,
+                ..Adversary::default()
+            }),
+        )
+    });
+    for statement in trust
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        for principal in statement.principals() {
+            let Principal::Service { name } = principal else {
+                continue;
+            };
+            if EXEMPT.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            let caller = Caller::Service(name.clone());
+            if !statement_grants(trust, statement, &caller, ASSUME_ROLE, &scenario) {
+                continue;
+            }
+            let conditions: Vec<String> = statement
+                .conditions
+                .iter()
+                .filter(|c| SOURCE_KEYS.iter().any(|(k, _)| c.is_key(k)))
+                .map(|c| c.describe())
+                .collect();
+            out.push(role.finding(
+                &RULE,
+                PolicyRef::Trust,
+                Some(statement),
+                format!(
+                    "{} trusts `{name}` without pinning aws:SourceAccount / aws:SourceArn to this account: another customer of the service could have it assume this role",
+                    statement_label(statement)
+                ),
+                json!({ "service": name, "source_conditions": conditions }),
+                format!(
+                    "Add `\"Condition\": {{\"StringEquals\": {{\"aws:SourceAccount\": \"{}\"}}}}` (and an `ArnLike` on `aws:SourceArn` naming your resource) to {}",
+                    role.account_id(),
+                    statement_label(statement)
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{check as run, role, seed_roles};
+
+    fn trust(service: &str, condition: &str) -> String {
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole","Condition":{condition}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn fires() {
+        for cond in [
+            "{}",
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:qbusiness:*:*:application/*"}}"#,
+            r#"{"StringEqualsIfExists":{"aws:SourceAccount":"123456789012"}}"#,
+            r#"{"StringLike":{"aws:SourceAccount":"*"}}"#,
+        ] {
+            let f = run(
+                &RULE,
+                &role(&trust("qbusiness.amazonaws.com", cond), &[], &[]),
+            );
+            assert_eq!(f.len(), 1, "{cond}");
+            assert_eq!(f[0].severity, Severity::Medium);
+        }
+    }
+
+    #[test]
+    fn does_not_fire() {
+        for cond in [
+            r#"{"StringEquals":{"aws:SourceAccount":"123456789012"}}"#,
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:qbusiness:us-east-1:123456789012:application/abc"}}"#,
+            r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:qbusiness:*:123456789012:application/*"}}"#,
+            r#"{"StringEquals":{"aws:SourceOrgID":"o-abc123"}}"#,
+        ] {
+            assert!(
+                run(
+                    &RULE,
+                    &role(&trust("qbusiness.amazonaws.com", cond), &[], &[])
+                )
+                .is_empty(),
+                "{cond}"
+            );
+        }
+        for exempt in [
+            "ec2.amazonaws.com",
+            "lambda.amazonaws.com",
+            "ecs-tasks.amazonaws.com",
+        ] {
+            assert!(
+                run(&RULE, &role(&trust(exempt, "{}"), &[], &[])).is_empty(),
+                "{exempt}"
+            );
+        }
+    }
+
+    #[test]
+    fn seed_vendors_are_clean() {
+        for (vendor, r) in seed_roles() {
+            assert!(run(&RULE, &r).is_empty(), "{vendor}");
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `trust-unscoped-federation` (critical for Google and Cognito, high otherwise): see [`DOC`].
+
+use super::{RoleView, Rule, RuleContext, statement_label};
+use crate::model::{Finding, PolicyRef, Severity};
+use crate::policy::condition::{Adversary, KeyState};
+use crate::policy::principal::{Caller, Principal};
+use crate::policy::trust::{ASSUME_ROLE_WITH_WEB_IDENTITY, statement_grants};
+use crate::policy::{Effect, Scenario};
+use serde_json::json;
+
+pub static RULE: Rule = Rule {
+    id: "trust-unscoped-federation",
+    severity: Severity::High,
+    title: "web-identity trust does not pin who may assume the role",
+    doc: DOC,
+    check,
+};
+
+pub const DOC: &str = "\
+What it flags
+  A trust statement for sts:AssumeRoleWithWebIdentity without an enforced condition pinning
+  the identity:
+  - accounts.google.com: none of `accounts.google.com:sub`, `:aud`, `:oaud` pinned (critical:
+    every Google account in the world can get a token);
+  - cognito-identity.amazonaws.com: `cognito-identity.amazonaws.com:aud` (the identity pool) not
+    pinned (critical);
+  - an OIDC provider (EKS, GitHub Actions, ...): `<issuer>:sub` missing or matching any subject,
+    e.g. `system:serviceaccount:*:*` or `*` (high: any workload of that issuer gets in; pinning
+    only `:aud` = `sts.amazonaws.com` does not help, every EKS token carries it);
+  - graph.facebook.com / www.amazon.com: `:app_id` not pinned (high).
+  Conditions under `...IfExists` or `ForAllValues:` and wildcard-only values do not pin.
+
+Why it matters
+  With web identity the token, not an AWS account, is the credential. Whoever can obtain a
+  token from the issuer that satisfies the conditions can assume the role.
+
+Example
+  {\"Effect\": \"Allow\", \"Principal\": {\"Federated\": \"accounts.google.com\"},
+   \"Action\": \"sts:AssumeRoleWithWebIdentity\"}
+
+Fix
+  Pin the subject: `\"StringEquals\": {\"accounts.google.com:sub\": \"<service account id>\"}`,
+  or for EKS `\"StringEquals\": {\"<issuer>:sub\": \"system:serviceaccount:<ns>:<sa>\",
+  \"<issuer>:aud\": \"sts.amazonaws.com\"}`.";
+
+/// Who the adversary can be for a provider: the keys it controls, their sample values, and the
+/// severity when nothing pins it.
+struct ProviderModel {
+    issuer: String,
+    keys: Vec<(String, Vec<String>)>,
+    severity: Severity,
+    fix_key: String,
+}
+
+fn model(provider: &str) -> Option<ProviderModel> {
+    let issuer = match provider.split_once(":oidc-provider/") {
+        Some((_, issuer)) => issuer.to_string(),
+        None if provider.contains(":saml-provider/") => return None,
+        None => provider.to_string(),
+    };
+    let key = |suffix: &str| format!("{issuer}:{suffix}");
+    let m = match issuer.as_str() {
+        "accounts.google.com" => ProviderModel {
+            keys: vec![
+                (key("sub"), vec![]),
+                (key("aud"), vec![]),
+                (key("oaud"), vec![]),
+            ],
+            severity: Severity::Critical,
+            fix_key: key("sub"),
+            issuer,
+        },
+        "cognito-identity.amazonaws.com" => ProviderModel {
+            keys: vec![(key("aud"), vec![])],
+            severity: Severity::Critical,
+            fix_key: key("aud"),
+            issuer,
+        },
+        "graph.facebook.com" | "www.amazon.com" => ProviderModel {
+            keys: vec![(key("app_id"), vec![])],
+            severity: Severity::High,
+            fix_key: key("app_id"),
+            issuer,
+        },
+        _ => {
+            let samples = if issuer.starts_with("token.actions.githubusercontent.com") {
+                vec!["repo:connector-audit-adversary/repo:ref:refs/heads/main".to_string()]
+            } else {
+                vec!["system:serviceaccount:connector-audit-adversary:default".to_string()]
+            };
+            ProviderModel {
+                keys: vec![(key("sub"), samples)],
+                severity: Severity::High,
+                fix_key: key("sub"),
+                issuer,
+            }
+        }
+    };
+    Some(m)
+}
+
+fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
+    let Ok(trust) = &role.trust else { return };
+    for statement in trust
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        for principal in statement.principals() {
+            let Principal::Federated { provider } = principal else {
+                continue;
+            };
+            let Some(m) = model(provider) else { continue };
+            let scenario = m.keys.iter().fold(Scenario::new(), |s, (k, samples)| {
+                s.with(
+                    k,
+                    KeyState::Adversary(Adversary {
+                        samples: samples.clone(),
+                        ..Adversary::default()
+                    }),
+                )
+            });
+            let caller = Caller::Federated(provider.clone());
+            if !statement_grants(
+                trust,
+                statement,
+                &caller,
+                ASSUME_ROLE_WITH_WEB_IDENTITY,
+                &scenario,
+            ) {
+                continue;
+            }
+            let conditions: Vec<String> = statement
+                .conditions
+                .iter()
+                .filter(|c| m.keys.iter().any(|(k, _)| c.is_key(k)))
+                .map(|c| c.describe())
+                .collect();
+            let keys: Vec<&str> = m.keys.iter().map(|(k, _)| k.as_str()).collect();
+            let mut f = role.finding(
+                &RULE,
+                PolicyRef::Trust,
+                Some(statement),
+                format!(
+                    "{} lets any identity from `{}` assume the role: {} {}",
+                    statement_label(statement),
+                    m.issuer,
+                    keys.join(" / "),
+                    if conditions.is_empty() {
+                        "is not pinned".to_string()
+                    } else {
+                        format!("is not pinned by `{}`", conditions.join("`, `"))
+                    }
+                ),
+                json!({ "provider": provider, "unpinned_keys": keys, "conditions": conditions }),
+                format!(
+                    "Add `\"Condition\": {{\"StringEquals\": {{\"{}\": \"<the exact identity>\"}}}}` to {} (no wildcards, not IfExists)",
+                    m.fix_key,
+                    statement_label(statement)
+                ),
+            );
+            f.severity = m.severity;
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{check as run, role, seed_roles};
+
+    const EKS: &str = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/5C2F9A17D3B84E60A1F7C9E2B4D8A613";
+    const ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/5C2F9A17D3B84E60A1F7C9E2B4D8A613";
+
+    fn trust(provider: &str, condition: &str) -> String {
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{provider}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn google() {
+        let f = run(&RULE, &role(&trust("accounts.google.com", "{}"), &[], &[]));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Critical);
+        for pinned in ["sub", "aud", "oaud"] {
+            let c = format!(
+                r#"{{"StringEquals":{{"accounts.google.com:{pinned}":"107356127489012345678"}}}}"#
+            );
+            assert!(
+                run(&RULE, &role(&trust("accounts.google.com", &c), &[], &[])).is_empty(),
+                "{pinned}"
+            );
+        }
+        let ifexists =
+            r#"{"StringEqualsIfExists":{"accounts.google.com:sub":"107356127489012345678"}}"#;
+        assert_eq!(
+            run(
+                &RULE,
+                &role(&trust("accounts.google.com", ifexists), &[], &[])
+            )
+            .len(),
+            1
+        );
+        let star = r#"{"StringLike":{"accounts.google.com:sub":"*"}}"#;
+        assert_eq!(
+            run(&RULE, &role(&trust("accounts.google.com", star), &[], &[])).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn cognito() {
+        let p = "cognito-identity.amazonaws.com";
+        assert_eq!(
+            run(&RULE, &role(&trust(p, "{}"), &[], &[]))[0].severity,
+            Severity::Critical
+        );
+        let amr_only =
+            r#"{"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}"#;
+        assert_eq!(run(&RULE, &role(&trust(p, amr_only), &[], &[])).len(), 1);
+        let aud = r#"{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:12345678-1234-1234-1234-123456789012"}}"#;
+        assert!(run(&RULE, &role(&trust(p, aud), &[], &[])).is_empty());
+    }
+
+    #[test]
+    fn eks_oidc() {
+        let aud_only = format!(r#"{{"StringEquals":{{"{ISSUER}:aud":"sts.amazonaws.com"}}}}"#);
+        let f = run(&RULE, &role(&trust(EKS, &aud_only), &[], &[]));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+        for sub in ["system:serviceaccount:*:*", "*", "system:serviceaccount:*"] {
+            let c = format!(
+                r#"{{"StringLike":{{"{ISSUER}:sub":"{sub}"}},"StringEquals":{{"{ISSUER}:aud":"sts.amazonaws.com"}}}}"#
+            );
+            assert_eq!(
+                run(&RULE, &role(&trust(EKS, &c), &[], &[])).len(),
+                1,
+                "{sub}"
+            );
+        }
+        for sub in [
+            "system:serviceaccount:milvus:milvus-s3-access-sa",
+            "system:serviceaccount:milvus:*",
+        ] {
+            let c = format!(r#"{{"StringLike":{{"{ISSUER}:sub":"{sub}"}}}}"#);
+            assert!(
+                run(&RULE, &role(&trust(EKS, &c), &[], &[])).is_empty(),
+                "{sub}"
+            );
+        }
+    }
+
+    #[test]
+    fn github_and_saml() {
+        let gh = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+        let any_repo = r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}"#;
+        assert_eq!(run(&RULE, &role(&trust(gh, any_repo), &[], &[])).len(), 1);
+        let my_org = r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}"#;
+        assert!(run(&RULE, &role(&trust(gh, my_org), &[], &[])).is_empty());
+        let saml = "arn:aws:iam::123456789012:saml-provider/Okta";
+        assert!(run(&RULE, &role(&trust(saml, "{}"), &[], &[])).is_empty());
+    }
+
+    #[test]
+    fn seed_vendors_are_clean() {
+        for (vendor, r) in seed_roles() {
+            assert!(run(&RULE, &r).is_empty(), "{vendor}");
+        }
+    }
+}
