@@ -1,12 +1,32 @@
 # connector-audit: the two commands the README promises, and their parts.
-#   make demo   audit the bundled example account (the seed vendors' roles, good and risky)
-#   make test   everything CI requires: fmt, clippy -D warnings, unit, integration and property tests
+#   make demo   emulator + seed vendors' account + the Lambda function + report + SNS messages
+#   make test   everything CI requires: fmt, clippy -D warnings, unit/integration/property tests
+#               (against moto), template lint, sam build, the built bootstrap driven end to end
+# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt.
 CARGO ?= cargo
-DEMO_DUMP := tests/fixtures/demo-account.json
+PYTHON ?= python3
+VENV := .venv
+LINT_VENV := .venv-lint
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 
-.PHONY: test fmt-check clippy unit demo bench
+.PHONY: test venv fmt-check clippy unit template-lint sam-build lambda-e2e demo bench
 
-test: fmt-check clippy unit
+test: venv fmt-check clippy unit template-lint lambda-e2e
+
+venv: $(VENV)/.installed $(LINT_VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	touch $@
+
+$(LINT_VENV)/.installed: requirements-lint.txt
+	rm -rf $(LINT_VENV)
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-lint.txt
+	touch $@
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -14,16 +34,22 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-# lib, CLI, integration and property tests, then the doc examples (examples/ are built too)
-unit:
+# lib, binaries, emulator and property tests, then the doc examples (examples/ are built too)
+unit: venv
 	$(CARGO) test --locked
 
-# Exit 1 from `check` means "findings at or above --fail-on": expected for the risky roles.
-demo:
-	@$(CARGO) build --quiet --locked --bin connector-audit
-	@echo "== connector-audit check --input $(DEMO_DUMP) --format table"
-	@$(CARGO) run --quiet --locked --bin connector-audit -- check --input $(DEMO_DUMP) --format table; \
-	  status=$$?; [ $$status -le 1 ] || exit $$status
+template-lint: venv
+	scripts/lint-template.sh
+
+# x86_64: these machines have only the x86_64 Rust standard library (the template defaults to arm64)
+sam-build: venv
+	$(SAM) build --parameter-overrides Architecture=x86_64
+
+lambda-e2e: sam-build
+	scripts/lambda-e2e.sh
+
+demo: venv
+	scripts/demo.sh
 
 bench:
 	scripts/bench.sh

@@ -11,7 +11,11 @@
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
 //! - [`audit`]: orchestration: select connector roles by tag, run the rules, build the report.
 //! - [`render`]: the report as a table for people or JSON for machines.
-//! - `bin/connector-audit.rs`: the thin CLI (`check`, `rules`).
+//! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
+//! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, SNS publishing.
+//! - [`lambda`]: the function's configuration, the events it accepts, and its handler.
+//! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `rules`);
+//!   `bin/bootstrap.rs`: the thin Lambda entry point.
 //!
 //! The engine on its own: `StringEqualsIfExists` does not enforce an external id.
 //!
@@ -48,8 +52,11 @@
 //! ```
 
 pub mod audit;
+pub mod aws;
 pub mod dump;
+pub mod lambda;
 pub mod model;
+pub mod notify;
 pub mod policy;
 pub mod render;
 pub mod rules;

@@ -1,10 +1,13 @@
-//! The `connector-audit` CLI: a thin shell over the library. Parses flags, reads the input,
-//! prints the report, and turns the outcome into an exit code:
-//! 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage or input error.
+//! The `connector-audit` CLI: a thin shell over the library. Parses flags, reads the input
+//! (a dump, or IAM itself), prints the report, and turns the outcome into an exit code:
+//! 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage, input or AWS error.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use connector_audit::audit::{AuditOptions, audit, now_rfc3339};
+use connector_audit::audit::{
+    AuditOptions, LiveError, LiveRun, audit, new_run_id, now_rfc3339, run_live,
+};
+use connector_audit::aws::{Clients, RetrySettings, SnsSink};
 use connector_audit::dump::parse_dump;
 use connector_audit::model::{Severity, Source};
 use connector_audit::render;
@@ -34,6 +37,38 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Audit the connector roles of the account your AWS credentials reach (the same code path
+    /// as the Lambda function; `AWS_ENDPOINT_URL` is honoured).
+    Audit {
+        #[command(flatten)]
+        common: Common,
+        /// Publish the findings and a summary to this SNS topic.
+        #[arg(long, value_name = "TOPIC_ARN")]
+        publish: Option<String>,
+        /// Lowest severity published with --publish.
+        #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
+        publish_min_severity: Severity,
+        /// AWS region (default: the credential chain's).
+        #[arg(long)]
+        region: Option<String>,
+        /// Named profile from the AWS config files.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Attempts per AWS call, throttling and 5xx included.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        max_attempts: u32,
+    },
+    /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table or JSON.
+    Render {
+        /// The report file (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        report: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Exit 1 when a finding is at or above this severity.
+        #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
     /// List the rules, or print one rule's documentation.
     Rules {
         /// A rule id, e.g. `trust-missing-external-id`.
@@ -52,6 +87,9 @@ struct Common {
     /// An account of your own whose principals need no external id (repeatable).
     #[arg(long = "trusted-account", value_name = "ID")]
     trusted_accounts: Vec<String>,
+    /// Only these roles (names or ARNs; they must still carry the tag).
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    roles: Vec<String>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -68,6 +106,27 @@ enum Format {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+impl Common {
+    fn options(&self) -> anyhow::Result<AuditOptions> {
+        let options = AuditOptions {
+            tag_key: self.tag_key.clone(),
+            tag_value: self.tag_value.clone(),
+            trusted_accounts: self.trusted_accounts.clone(),
+            roles: self.roles.clone(),
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    fn format(&self) -> Format {
+        self.format.unwrap_or(if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -106,38 +165,105 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Render {
+            report,
+            format,
+            fail_on,
+        } => {
+            let text = read_input(&report)?;
+            let parsed: connector_audit::model::Report =
+                serde_json::from_str(&text).with_context(|| {
+                    format!("`{}` is not a connector-audit report", report.display())
+                })?;
+            let common = Common {
+                tag_key: String::new(),
+                tag_value: None,
+                trusted_accounts: vec![],
+                roles: vec![],
+                format,
+                fail_on,
+            };
+            emit(&parsed, &common)
+        }
         Command::Check { input, common } => {
-            let text = if input.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).context("reading standard input")?
-            } else {
-                std::fs::read_to_string(&input)
-                    .with_context(|| format!("cannot read `{}`", input.display()))?
-            };
+            let text = read_input(&input)?;
             let inventory = parse_dump(&text).with_context(|| format!("`{}`", input.display()))?;
-            let options = AuditOptions {
-                tag_key: common.tag_key,
-                tag_value: common.tag_value,
-                trusted_accounts: common.trusted_accounts,
-            };
-            options.validate()?;
+            let options = common.options()?;
             let report = audit(inventory, &options, Source::File, now_rfc3339());
-            let format = common.format.unwrap_or(if std::io::stdout().is_terminal() {
-                Format::Table
-            } else {
-                Format::Json
-            });
-            let text = match format {
-                Format::Json => render::json(&report)? + "\n",
-                Format::Table => render::table(&report),
-            };
-            print(&text)?;
-            Ok(if render::fails(&report, common.fail_on) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            emit(&report, &common)
+        }
+        Command::Audit {
+            common,
+            publish,
+            publish_min_severity,
+            region,
+            profile,
+            max_attempts,
+        } => {
+            let options = common.options()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(async {
+                let retry = RetrySettings {
+                    max_attempts,
+                    ..RetrySettings::default()
+                };
+                let clients = Clients::from_env(region, profile, retry).await;
+                let sink = publish.map(|topic_arn| SnsSink {
+                    client: clients.sns.clone(),
+                    topic_arn,
+                });
+                let run = LiveRun {
+                    options,
+                    min_severity: publish_min_severity,
+                    run_id: new_run_id(),
+                    generated_at: now_rfc3339(),
+                };
+                match run_live(&clients, sink.as_ref(), &run).await {
+                    Ok(outcome) => {
+                        if sink.is_some() {
+                            eprintln!(
+                                "connector-audit: published {} message(s)",
+                                outcome.published
+                            );
+                        }
+                        emit(&outcome.report, &common)
+                    }
+                    Err(LiveError::Publish { report, source }) => {
+                        // the report is still shown; the failure is the exit status
+                        let _ = emit(&report, &common);
+                        Err(anyhow::anyhow!("publishing the findings failed: {source}"))
+                    }
+                }
             })
         }
     }
+}
+
+/// A file's text, or standard input for `-`.
+fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    }
+}
+
+/// Prints the report and maps it to the exit code.
+fn emit(report: &connector_audit::model::Report, common: &Common) -> anyhow::Result<ExitCode> {
+    let text = match common.format() {
+        Format::Json => render::json(report)? + "\n",
+        Format::Table => render::table(report),
+    };
+    print(&text)?;
+    Ok(if render::fails(report, common.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.

@@ -1,0 +1,97 @@
+//! Helper for `make demo` and the Lambda end-to-end check: drives the AWS emulator
+//! (moto server) at `AWS_ENDPOINT_URL` with the Rust SDK.
+//!
+//! - `emulator seed DUMP`: creates the dump's roles and policies, a findings topic and an SQS
+//!   queue subscribed to it; prints `TOPIC_ARN=...` and `QUEUE_URL=...` lines for the shell.
+//! - `emulator drain QUEUE_URL [--json]`: prints what a subscriber received (one line per
+//!   message with its subject and filter attributes, then the summary and one finding in full),
+//!   or with `--json` every SNS envelope as a JSON array.
+
+#![allow(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value indexing yields Null for a missing key; it does not panic"
+)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use std::error::Error;
+
+async fn conf() -> Result<aws_config::SdkConfig, Box<dyn Error>> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set")?;
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            "testing", "testing", None, None, "static",
+        ))
+        .load()
+        .await)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let conf = conf().await?;
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["seed", dump] => {
+            let dump: Value = serde_json::from_str(&std::fs::read_to_string(dump)?)?;
+            support::seed_from_dump(&conf, &dump).await;
+            let (topic, queue) = support::topic_with_queue(&conf, "connector-audit-findings").await;
+            println!("TOPIC_ARN={topic}");
+            println!("QUEUE_URL={queue}");
+        }
+        ["drain", queue, rest @ ..] => {
+            let envelopes = support::drain(&conf, queue).await;
+            if rest.contains(&"--json") {
+                println!("{}", serde_json::to_string_pretty(&envelopes)?);
+                return Ok(());
+            }
+            println!(
+                "{} message(s) received by the SQS subscriber of the findings topic:",
+                envelopes.len()
+            );
+            for e in &envelopes {
+                let attrs = &e["MessageAttributes"];
+                let attr = |k: &str| attrs[k]["Value"].as_str().unwrap_or("-").to_string();
+                println!(
+                    "  kind={:<8} severity={:<8} rule={:<26} role={:<26} | {}",
+                    attr("kind"),
+                    attr("severity"),
+                    attr("rule"),
+                    attr("role"),
+                    e["Subject"].as_str().unwrap_or_default()
+                );
+            }
+            let body = |kind: &str| {
+                envelopes
+                    .iter()
+                    .find(|e| e["MessageAttributes"]["kind"]["Value"] == kind)
+                    .and_then(|e| {
+                        serde_json::from_str::<Value>(e["Message"].as_str().unwrap_or_default())
+                            .ok()
+                    })
+            };
+            if let Some(s) = body("summary") {
+                println!(
+                    "\nThe summary message body:\n{}",
+                    serde_json::to_string_pretty(&s)?
+                );
+            }
+            if let Some(f) = body("finding") {
+                println!(
+                    "\nA finding message body:\n{}",
+                    serde_json::to_string_pretty(&f)?
+                );
+            }
+        }
+        _ => return Err("usage: emulator seed DUMP | emulator drain QUEUE_URL [--json]".into()),
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End-to-end check of the deployable artifact: the `bootstrap` that `sam build` produced runs
+# behind the Lambda Runtime API emulator of cargo-lambda (`cargo lambda watch
+# --only-lambda-apis`), against moto seeded with the demo account, and is invoked with every
+# file in events/ (`cargo lambda invoke --data-file`). Checks each response and what the SQS
+# subscriber of the findings topic received, and that the logs are JSON lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+export PATH="$PWD/$VENV/bin:$PATH"
+TARGET="${CARGO_TARGET_DIR:-target}"
+BOOTSTRAP=.aws-sam/build/AuditFunction/bootstrap
+EMULATOR="$TARGET/debug/examples/emulator"
+[ -x "$BOOTSTRAP" ] || { echo "$BOOTSTRAP missing: run 'make sam-build'" >&2; exit 1; }
+[ -x "$EMULATOR" ] || cargo build --quiet --locked --example emulator
+
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${FN_PID:-}" ] && kill "$FN_PID" 2>/dev/null
+    [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+    stop_moto
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_moto
+eval "$("$EMULATOR" seed tests/fixtures/demo-account.json)"
+
+INVOKE_PORT=$(free_port)
+cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" >"$work/watch.log" 2>&1 &
+WATCH_PID=$!
+for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null && break
+    sleep 0.1
+done
+
+# cargo-lambda serves the runtime API of the function it calls `_` at /.rt
+FN=_
+AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$INVOKE_PORT/.rt" \
+AWS_LAMBDA_FUNCTION_NAME=$FN AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
+FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info \
+    "$BOOTSTRAP" >"$work/function.log" 2>&1 &
+FN_PID=$!
+
+fail() { echo "lambda e2e: $*" >&2; echo "--- function log" >&2; tail -20 "$work/function.log" >&2; exit 1; }
+
+# file -> "roles_audited messages_published", or "error" for events that must be refused
+expect() {
+    case "$1" in
+        scheduled.json | on-demand.json) echo "16 17" ;;
+        single-role.json) echo "1 2" ;;
+        dry-run.json) echo "16 0" ;;
+        invalid-*) echo "error" ;;
+        *) echo "unknown" ;;
+    esac
+}
+
+checked=0
+for event in events/*.json; do
+    name=$(basename "$event")
+    want=$(expect "$name")
+    [ "$want" != unknown ] || fail "no expectation for $name: add it to this script"
+    if out=$(cargo lambda invoke "$FN" --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --data-file "$event" --output-format json 2>&1); then
+        [ "$want" != error ] || fail "$name was accepted: $out"
+        read -r roles messages <<<"$want"
+        got_roles=$(python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["schema_version"]==1 and r["source"]=="live", r; print(r["summary"]["roles_audited"])' <<<"$out") \
+            || fail "$name: not a report: $out"
+        [ "$got_roles" = "$roles" ] || fail "$name: $got_roles roles audited, expected $roles"
+        got_messages=$("$EMULATOR" drain "$QUEUE_URL" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        [ "$got_messages" = "$messages" ] || fail "$name: subscriber received $got_messages messages, expected $messages"
+        echo "  $name: report of $got_roles role(s), $got_messages message(s) published"
+    else
+        [ "$want" = error ] || fail "$name failed: $out"
+        grep -q "Accepted:" <<<"$out" || fail "$name: the error does not say what is accepted: $out"
+        echo "  $name: refused ($(grep -o 'UnsupportedEvent' <<<"$out" | head -1 || true))"
+    fi
+    checked=$((checked + 1))
+done
+[ "$checked" -ge 5 ] || fail "only $checked event files checked"
+
+grep -q '"audit finished"' "$work/function.log" || fail "no 'audit finished' log line"
+python3 - "$work/function.log" <<'PY' || fail "the function's log lines are not all JSON"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+for l in lines:
+    json.loads(l)
+print(f"  {len(lines)} log lines, all JSON")
+PY
+echo "lambda e2e: ok ($checked events)"

@@ -1,0 +1,185 @@
+//! The only module that names `aws_sdk_*` types. It turns IAM answers into
+//! [`crate::model::RoleSnapshot`]s ([`inventory`]), sends [`crate::notify::Message`]s with SNS
+//! PublishBatch ([`publish`]), and keeps every AWS error's code, message and request id
+//! ([`AwsError`]). Clients are built once per process ([`Clients::from_env`]) and borrowed by
+//! each run; `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how tests reach the
+//! emulator.
+
+pub mod inventory;
+pub mod publish;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
+
+/// An AWS call that failed after the SDK's retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed: {code}: {message}{}", request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+pub struct AwsError {
+    /// The API operation, e.g. `iam:GetAccountAuthorizationDetails`.
+    pub operation: String,
+    /// The AWS error code, or `HTTP <status>` when the answer had none (moto's auth errors).
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+impl AwsError {
+    pub(crate) fn from_sdk<E, R>(operation: &str, err: &SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + HasStatus,
+        SdkError<E, R>: RequestId,
+    {
+        let http_status = err.raw_response().map(HasStatus::status);
+        let code = match (err.code(), http_status) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(status)) => format!("HTTP {status}"),
+            (None, None) => match err {
+                SdkError::TimeoutError(_) => "Timeout".to_string(),
+                SdkError::DispatchFailure(_) => "DispatchFailure".to_string(),
+                _ => "Unknown".to_string(),
+            },
+        };
+        AwsError {
+            operation: operation.to_string(),
+            code,
+            message: err
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+            request_id: err.request_id().map(str::to_string),
+            http_status,
+        }
+    }
+
+    /// Throttling and server-side faults: worth another try later.
+    pub fn is_transient(&self) -> bool {
+        self.code.contains("Throttl")
+            || self.code == "RequestLimitExceeded"
+            || self.code == "TooManyRequestsException"
+            || self.http_status.is_some_and(|s| s == 429 || s >= 500)
+            || matches!(self.code.as_str(), "Timeout" | "DispatchFailure")
+    }
+}
+
+/// The HTTP status of a raw response, whatever the response type.
+pub(crate) trait HasStatus {
+    fn status(&self) -> u16;
+}
+
+impl HasStatus for HttpResponse {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// How the SDK retries throttling and 5xx answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    /// Adaptive mode also rate-limits the client when AWS throttles.
+    pub adaptive: bool,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            max_attempts: 5,
+            adaptive: true,
+        }
+    }
+}
+
+/// The clients a run uses, built once per process.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub iam: aws_sdk_iam::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Loads the default credential chain and region (or the given ones).
+    pub async fn from_env(
+        region: Option<String>,
+        profile: Option<String>,
+        retry: RetrySettings,
+    ) -> Clients {
+        let retry_config = if retry.adaptive {
+            RetryConfig::adaptive()
+        } else {
+            RetryConfig::standard()
+        }
+        .with_max_attempts(retry.max_attempts.max(1));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config);
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r));
+        }
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        Clients::from_conf(&loader.load().await)
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            iam: aws_sdk_iam::Client::new(conf),
+            sns: aws_sdk_sns::Client::new(conf),
+            sts: aws_sdk_sts::Client::new(conf),
+        }
+    }
+
+    /// The account the credentials belong to (one STS call).
+    pub async fn caller_account(&self) -> Result<String, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", &e))?;
+        Ok(out.account().unwrap_or_default().to_string())
+    }
+}
+
+impl crate::audit::RoleSource for Clients {
+    type Error = AwsError;
+
+    async fn inventory(&self) -> Result<crate::model::Inventory, AwsError> {
+        let mut inv = inventory::fetch(self).await?;
+        if inv.account_id.is_none() {
+            // no role to read it from: ask STS (one call, only in an account without roles)
+            match self.caller_account().await {
+                Ok(account) => inv.account_id = Some(account),
+                Err(e) => inv.errors.push(crate::model::ErrorEntry {
+                    role_name: None,
+                    operation: "identify-account".into(),
+                    code: e.code.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        Ok(inv)
+    }
+}
+
+/// An SNS topic as the destination of a run's messages.
+#[derive(Debug, Clone)]
+pub struct SnsSink {
+    pub client: aws_sdk_sns::Client,
+    pub topic_arn: String,
+}
+
+impl crate::audit::FindingSink for SnsSink {
+    type Error = publish::PublishError;
+
+    async fn publish(
+        &self,
+        messages: &[crate::notify::Message],
+    ) -> Result<usize, publish::PublishError> {
+        publish::publish(&self.client, &self.topic_arn, messages).await
+    }
+}

@@ -1,0 +1,443 @@
+//! The Lambda function's logic, callable from tests with `LambdaEvent::new(event, Context::default())`:
+//! configuration from the environment, the events it accepts, and the handler. The binary
+//! (`bin/bootstrap.rs`) only builds clients once and hands them to [`handle`].
+//!
+//! Events (a contract; examples in `events/`):
+//! - an EventBridge Scheduled Event: full audit with the environment's settings, publish;
+//! - a console test event: a JSON object whose optional fields override the environment:
+//!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`;
+//! - anything else fails the invocation with an error naming the accepted fields.
+
+use crate::audit::{AuditOptions, LiveError, LiveRun, run_live};
+use crate::aws::{Clients, SnsSink};
+use crate::model::{Report, Severity};
+use crate::policy::principal::is_account_id;
+use lambda_runtime::LambdaEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Lambda's limit on a synchronous response.
+pub const MAX_RESPONSE_BYTES: usize = 6_291_456;
+/// Room for the envelope the runtime adds.
+const RESPONSE_MARGIN: usize = 64 * 1024;
+/// At most this many entries in an event's `roles` or `trusted_accounts`.
+pub const MAX_EVENT_LIST: usize = 1_000;
+
+const ACCEPTED: &str = "an EventBridge Scheduled Event, or a JSON object with the optional fields \
+`roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
+`trusted_accounts` (array of 12-digit account ids), `publish` (boolean), `min_severity` \
+(critical|high|medium|low|info)";
+
+/// A bad environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable `{name}`: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+/// The function's settings, from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub tag_key: String,
+    pub tag_value: Option<String>,
+    pub trusted_accounts: Vec<String>,
+    pub topic_arn: Option<String>,
+    pub min_severity: Severity,
+}
+
+impl Config {
+    /// Reads `CONNECTOR_TAG_KEY`, `CONNECTOR_TAG_VALUE`, `TRUSTED_ACCOUNT_IDS` (comma or space
+    /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let nonempty = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let trusted_accounts: Vec<String> = nonempty("TRUSTED_ACCOUNT_IDS")
+            .map(|v| {
+                v.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = trusted_accounts.iter().find(|a| !is_account_id(a)) {
+            return Err(ConfigError {
+                name: "TRUSTED_ACCOUNT_IDS",
+                message: format!("`{bad}` is not a 12-digit AWS account id"),
+            });
+        }
+        let min_severity = match nonempty("MIN_SEVERITY") {
+            None => Severity::Medium,
+            Some(v) => v
+                .parse()
+                .map_err(|e: crate::model::UnknownSeverity| ConfigError {
+                    name: "MIN_SEVERITY",
+                    message: e.to_string(),
+                })?,
+        };
+        let topic_arn = nonempty("FINDINGS_TOPIC_ARN");
+        if let Some(t) = &topic_arn
+            && !t.starts_with("arn:")
+        {
+            return Err(ConfigError {
+                name: "FINDINGS_TOPIC_ARN",
+                message: format!("`{t}` is not an SNS topic ARN"),
+            });
+        }
+        Ok(Config {
+            tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
+            tag_value: nonempty("CONNECTOR_TAG_VALUE"),
+            trusted_accounts,
+            topic_arn,
+            min_severity,
+        })
+    }
+}
+
+/// A console test event's overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnDemand {
+    pub roles: Option<Vec<String>>,
+    pub tag_key: Option<String>,
+    pub tag_value: Option<String>,
+    pub trusted_accounts: Option<Vec<String>>,
+    pub publish: Option<bool>,
+    pub min_severity: Option<String>,
+}
+
+/// What an event asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    Scheduled,
+    OnDemand(OnDemand),
+}
+
+/// An event the function does not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported event: {reason}. Accepted: {ACCEPTED}")]
+pub struct EventError {
+    pub reason: String,
+}
+
+/// Classifies and validates an event.
+pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
+    let err = |reason: String| EventError { reason };
+    let Value::Object(obj) = event else {
+        return Err(err(format!(
+            "the event is {}, not a JSON object",
+            kind(event)
+        )));
+    };
+    if obj.get("source").and_then(Value::as_str) == Some("aws.events") {
+        return match obj.get("detail-type").and_then(Value::as_str) {
+            Some("Scheduled Event") => Ok(Invocation::Scheduled),
+            other => Err(err(format!(
+                "EventBridge event with detail-type `{}`",
+                other.unwrap_or("(none)")
+            ))),
+        };
+    }
+    let od: OnDemand = serde_path_to_error::deserialize(event).map_err(|e| {
+        let path = e.path().to_string();
+        err(if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("field `{path}`: {}", e.inner())
+        })
+    })?;
+    for (name, list) in [
+        ("roles", &od.roles),
+        ("trusted_accounts", &od.trusted_accounts),
+    ] {
+        if let Some(l) = list
+            && l.len() > MAX_EVENT_LIST
+        {
+            return Err(err(format!(
+                "field `{name}` has {} entries, more than {MAX_EVENT_LIST}",
+                l.len()
+            )));
+        }
+    }
+    if let Some(bad) = od
+        .trusted_accounts
+        .iter()
+        .flatten()
+        .find(|a| !is_account_id(a))
+    {
+        return Err(err(format!(
+            "field `trusted_accounts`: `{bad}` is not a 12-digit AWS account id"
+        )));
+    }
+    if let Some(s) = &od.min_severity {
+        s.parse::<Severity>()
+            .map_err(|e| err(format!("field `min_severity`: {e}")))?;
+    }
+    if od.tag_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+        return Err(err("field `tag_key` is empty".into()));
+    }
+    Ok(Invocation::OnDemand(od))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// What the handler needs, built once per process.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub clients: Clients,
+    pub config: Config,
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("{source} (the full report was written to the log)")]
+    Publish {
+        #[source]
+        source: LiveError,
+    },
+    #[error("publishing was requested but FINDINGS_TOPIC_ARN is not set")]
+    NoTopic,
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::Event(_) => "UnsupportedEvent",
+            HandlerError::Publish { .. } => "PublishFailed",
+            HandlerError::NoTopic => "NoTopic",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The handler: audit, publish, return the report.
+pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, HandlerError> {
+    let (payload, context) = event.into_parts();
+    let invocation = parse_event(&payload)?;
+    let cfg = &deps.config;
+    let od = match invocation {
+        Invocation::Scheduled => OnDemand::default(),
+        Invocation::OnDemand(od) => od,
+    };
+    let options = AuditOptions {
+        tag_key: od.tag_key.unwrap_or_else(|| cfg.tag_key.clone()),
+        tag_value: od.tag_value.or_else(|| cfg.tag_value.clone()),
+        trusted_accounts: od
+            .trusted_accounts
+            .unwrap_or_else(|| cfg.trusted_accounts.clone()),
+        roles: od.roles.unwrap_or_default(),
+    };
+    let min_severity = od
+        .min_severity
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(cfg.min_severity);
+    let run = LiveRun {
+        options,
+        min_severity,
+        run_id: if context.request_id.is_empty() {
+            crate::audit::new_run_id()
+        } else {
+            context.request_id.clone()
+        },
+        generated_at: crate::audit::now_rfc3339(),
+    };
+    let sink = match (od.publish.unwrap_or(true), &cfg.topic_arn) {
+        (false, _) => None,
+        (true, Some(topic)) => Some(SnsSink {
+            client: deps.clients.sns.clone(),
+            topic_arn: topic.clone(),
+        }),
+        (true, None) => return Err(HandlerError::NoTopic),
+    };
+    match run_live(&deps.clients, sink.as_ref(), &run).await {
+        Ok(outcome) => {
+            log_outcome(&outcome.report, &run, outcome.published);
+            Ok(response(&outcome.report))
+        }
+        Err(e) => {
+            let LiveError::Publish { report, .. } = &e;
+            tracing::error!(
+                run_id = %run.run_id,
+                report = %serde_json::to_string(report).unwrap_or_default(),
+                error = %e,
+                "publishing failed; the full report follows in this line"
+            );
+            Err(HandlerError::Publish { source: e })
+        }
+    }
+}
+
+fn log_outcome(report: &Report, run: &LiveRun, published: usize) {
+    let c = &report.summary.findings;
+    tracing::info!(
+        run_id = %run.run_id,
+        account = report.account_id.as_deref().unwrap_or("unknown"),
+        roles_audited = report.summary.roles_audited,
+        critical = c.critical,
+        high = c.high,
+        medium = c.medium,
+        low = c.low,
+        complete = report.complete,
+        errors = report.errors.len(),
+        published,
+        "audit finished"
+    );
+    for e in &report.errors {
+        tracing::warn!(role = e.role_name.as_deref().unwrap_or("-"), operation = %e.operation, code = %e.code, message = %e.message, "not audited in full");
+    }
+}
+
+/// The report as the response, within Lambda's 6 MB: lowest-severity findings are dropped
+/// first, and `truncated` says how many were left out.
+pub fn response(report: &Report) -> Value {
+    let full = serde_json::to_value(report).unwrap_or(Value::Null);
+    if full.to_string().len() <= MAX_RESPONSE_BYTES - RESPONSE_MARGIN {
+        return full;
+    }
+    let mut trimmed = report.clone();
+    let total = trimmed.findings.len();
+    // findings are sorted most severe first: cut from the end, halving the step
+    let mut keep = total;
+    while keep > 0 {
+        keep /= 2;
+        trimmed.findings.truncate(keep);
+        if serde_json::to_string(&trimmed)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX)
+            <= MAX_RESPONSE_BYTES - RESPONSE_MARGIN - 1024
+        {
+            break;
+        }
+    }
+    let mut value = serde_json::to_value(&trimmed).unwrap_or(Value::Null);
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "truncated".into(),
+            serde_json::json!({
+                "findings_total": total,
+                "findings_returned": trimmed.findings.len(),
+                "note": "the response would exceed Lambda's 6 MB limit: the least severe findings were left out here; every finding at or above MIN_SEVERITY was published to SNS",
+            }),
+        );
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn config_defaults_and_errors() {
+        let c = Config::from_env(env(&[])).unwrap();
+        assert_eq!(c.tag_key, "connector");
+        assert_eq!(c.min_severity, Severity::Medium);
+        let c = Config::from_env(env(&[
+            ("TRUSTED_ACCOUNT_IDS", "111122223333, 444455556666"),
+            ("MIN_SEVERITY", "HIGH"),
+        ]))
+        .unwrap();
+        assert_eq!(c.trusted_accounts, ["111122223333", "444455556666"]);
+        assert_eq!(c.min_severity, Severity::High);
+        let e = Config::from_env(env(&[("MIN_SEVERITY", "urgent")])).unwrap_err();
+        assert!(
+            e.to_string().contains("`MIN_SEVERITY`") && e.to_string().contains("`urgent`"),
+            "{e}"
+        );
+        let e = Config::from_env(env(&[("TRUSTED_ACCOUNT_IDS", "1234")])).unwrap_err();
+        assert!(e.to_string().contains("`1234`"));
+        assert!(Config::from_env(env(&[("FINDINGS_TOPIC_ARN", "my-topic")])).is_err());
+    }
+
+    #[test]
+    fn events() {
+        assert_eq!(
+            parse_event(
+                &json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+            )
+            .unwrap(),
+            Invocation::Scheduled
+        );
+        assert_eq!(
+            parse_event(&json!({})).unwrap(),
+            Invocation::OnDemand(OnDemand::default())
+        );
+        let od = parse_event(&json!({"roles": ["a"], "publish": false})).unwrap();
+        assert!(matches!(
+            od,
+            Invocation::OnDemand(OnDemand {
+                publish: Some(false),
+                ..
+            })
+        ));
+        for (bad, want) in [
+            (json!([1, 2]), "not a JSON object"),
+            (json!("hello"), "a string"),
+            (json!({"rolez": ["a"]}), "unknown field `rolez`"),
+            (json!({"roles": "a"}), "field `roles`"),
+            (json!({"publish": "yes"}), "field `publish`"),
+            (json!({"min_severity": "urgent"}), "`urgent`"),
+            (json!({"trusted_accounts": ["12"]}), "`12`"),
+            (
+                json!({"source": "aws.events", "detail-type": "AWS API Call via CloudTrail"}),
+                "AWS API Call via CloudTrail",
+            ),
+            (
+                json!({"roles": vec!["r"; MAX_EVENT_LIST + 1]}),
+                "more than 1000",
+            ),
+        ] {
+            let e = parse_event(&bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+            assert!(e.contains("Accepted:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn every_file_in_events_is_accepted() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let v: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let invalid = path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("invalid");
+                assert_eq!(parse_event(&v).is_err(), invalid, "{}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4);
+    }
+}
