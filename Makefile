@@ -51,5 +51,6 @@ lambda-e2e: sam-build
 demo: venv
 	scripts/demo.sh
 
-bench:
+bench: venv
 	scripts/bench.sh
+	scripts/bench-live.sh

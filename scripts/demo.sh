@@ -15,8 +15,7 @@ cargo build --quiet --locked --bin bootstrap --bin connector-audit --example emu
 
 work=$(mktemp -d)
 cleanup() {
-    [ -n "${FN_PID:-}" ] && kill "$FN_PID" 2>/dev/null
-    [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+    stop_function
     stop_moto
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -31,19 +30,11 @@ eval "$("$TARGET/debug/examples/emulator" seed tests/fixtures/demo-account.json)
 echo "   17 roles (16 tagged connector=<vendor>, 1 break-glass role without the tag)"
 echo "   findings topic $TOPIC_ARN, SQS subscriber $QUEUE_URL"
 
-INVOKE_PORT=$(free_port)
-cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" >"$work/watch.log" 2>&1 &
-WATCH_PID=$!
-for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null && break; sleep 0.1; done
-AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$INVOKE_PORT/.rt" \
-AWS_LAMBDA_FUNCTION_NAME=_ AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
-FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info \
-    "$TARGET/debug/bootstrap" >"$work/function.log" 2>&1 &
-FN_PID=$!
+start_function "$TARGET/debug/bootstrap" "$work/function.log" \
+    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info
 
 echo "== invoking the function with events/on-demand.json"
-cargo lambda invoke _ --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-    --data-file events/on-demand.json --output-format json >"$work/report.json"
+invoke_function events/on-demand.json >"$work/report.json"
 echo "   the function logged (JSON lines for CloudWatch):"
 grep '"audit finished"' "$work/function.log" | sed 's/^/   /'
 echo

@@ -17,8 +17,7 @@ EMULATOR="$TARGET/debug/examples/emulator"
 
 work=$(mktemp -d)
 cleanup() {
-    [ -n "${FN_PID:-}" ] && kill "$FN_PID" 2>/dev/null
-    [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+    stop_function
     stop_moto
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -27,22 +26,8 @@ trap cleanup EXIT
 
 start_moto
 eval "$("$EMULATOR" seed tests/fixtures/demo-account.json)"
-
-INVOKE_PORT=$(free_port)
-cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" >"$work/watch.log" 2>&1 &
-WATCH_PID=$!
-for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null && break
-    sleep 0.1
-done
-
-# cargo-lambda serves the runtime API of the function it calls `_` at /.rt
-FN=_
-AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$INVOKE_PORT/.rt" \
-AWS_LAMBDA_FUNCTION_NAME=$FN AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
-FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info \
-    "$BOOTSTRAP" >"$work/function.log" 2>&1 &
-FN_PID=$!
+start_function "$BOOTSTRAP" "$work/function.log" \
+    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info
 
 fail() { echo "lambda e2e: $*" >&2; echo "--- function log" >&2; tail -20 "$work/function.log" >&2; exit 1; }
 
@@ -62,7 +47,7 @@ for event in events/*.json; do
     name=$(basename "$event")
     want=$(expect "$name")
     [ "$want" != unknown ] || fail "no expectation for $name: add it to this script"
-    if out=$(cargo lambda invoke "$FN" --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --data-file "$event" --output-format json 2>&1); then
+    if out=$(invoke_function "$event" 2>&1); then
         [ "$want" != error ] || fail "$name was accepted: $out"
         read -r roles messages <<<"$want"
         got_roles=$(python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["schema_version"]==1 and r["source"]=="live", r; print(r["summary"]["roles_audited"])' <<<"$out") \
@@ -88,4 +73,4 @@ for l in lines:
     json.loads(l)
 print(f"  {len(lines)} log lines, all JSON")
 PY
-echo "lambda e2e: ok ($checked events)"
+echo "e2e: $checked passed, 0 failed"

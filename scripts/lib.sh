@@ -34,3 +34,33 @@ stop_moto() {
     [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
     return 0
 }
+
+# start_function BOOTSTRAP LOGFILE [VAR=VALUE...]: runs the Lambda binary behind cargo-lambda's
+# Runtime API emulator (`cargo lambda watch --only-lambda-apis`, which serves the function it
+# calls `_` at /.rt); sets INVOKE_PORT, WATCH_PID, FN_PID. Needs cargo-lambda on PATH.
+start_function() {
+    local bootstrap=$1 log=$2
+    shift 2
+    INVOKE_PORT=$(free_port)
+    cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" >"$log.watch" 2>&1 &
+    WATCH_PID=$!
+    for _ in $(seq 1 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null && break
+        sleep 0.1
+    done
+    env AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$INVOKE_PORT/.rt" AWS_LAMBDA_FUNCTION_NAME=_ \
+        AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 "$@" \
+        "$bootstrap" >"$log" 2>&1 &
+    FN_PID=$!
+}
+
+# invoke_function FILE: the function's response to the event in FILE (non-zero when it failed).
+invoke_function() {
+    cargo lambda invoke _ --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --data-file "$1" --output-format json
+}
+
+stop_function() {
+    [ -n "${FN_PID:-}" ] && kill "$FN_PID" 2>/dev/null
+    [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+    return 0
+}

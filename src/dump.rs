@@ -213,16 +213,7 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
             arn: role.arn,
         });
     }
-    let account_id = snapshots
-        .iter()
-        .map(|r| r.account_id())
-        .find(|a| !a.is_empty())
-        .map(str::to_string);
-    Ok(Inventory {
-        account_id,
-        roles: snapshots,
-        errors,
-    })
+    Ok(Inventory::new(snapshots, errors))
 }
 
 fn default_document(p: &ManagedPolicy) -> Option<String> {

@@ -11,6 +11,7 @@
 use crate::audit::{AuditOptions, LiveError, LiveRun, run_live};
 use crate::aws::{Clients, SnsSink};
 use crate::model::{Report, Severity};
+use crate::policy::document::kind;
 use crate::policy::principal::is_account_id;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
@@ -180,17 +181,6 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
         return Err(err("field `tag_key` is empty".into()));
     }
     Ok(Invocation::OnDemand(od))
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// What the handler needs, built once per process.
@@ -418,6 +408,59 @@ mod tests {
             assert!(e.contains(want), "{bad}: {e}");
             assert!(e.contains("Accepted:"), "{e}");
         }
+    }
+
+    #[test]
+    fn responses_fit_lambdas_limit() {
+        use crate::model::{Finding, PolicyRef, SeverityCounts, Source, Summary, Tool};
+        let finding = |i: usize| Finding {
+            id: format!("{i:016x}"),
+            rule: "s3-wildcard-bucket".into(),
+            severity: if i < 10 {
+                Severity::Critical
+            } else {
+                Severity::Low
+            },
+            role_name: format!("role-{i}"),
+            role_arn: format!("arn:aws:iam::123456789012:role/role-{i}"),
+            policy: PolicyRef::Trust,
+            statement: None,
+            message: "m".repeat(1000),
+            evidence: json!({ "blob": "x".repeat(9000) }),
+            remediation: "r".into(),
+        };
+        let findings: Vec<Finding> = (0..1000).map(finding).collect();
+        let report = Report {
+            schema_version: 1,
+            tool: Tool::default(),
+            account_id: Some("123456789012".into()),
+            generated_at: "t".into(),
+            source: Source::Live,
+            complete: true,
+            summary: Summary {
+                roles_audited: 1000,
+                findings: SeverityCounts::of(&findings),
+            },
+            roles: vec![],
+            findings,
+            errors: vec![],
+        };
+        let v = response(&report);
+        assert!(
+            v.to_string().len() <= MAX_RESPONSE_BYTES,
+            "{}",
+            v.to_string().len()
+        );
+        assert_eq!(v["truncated"]["findings_total"], 1000);
+        let kept = v["findings"].as_array().unwrap();
+        assert!(!kept.is_empty() && kept.len() < 1000);
+        // the most severe are kept first
+        assert_eq!(kept[0]["severity"], "critical");
+        assert_eq!(v["summary"]["findings"]["low"], 990);
+        // a small report is returned whole
+        let mut small = report.clone();
+        small.findings.truncate(3);
+        assert!(response(&small).get("truncated").is_none());
     }
 
     #[test]

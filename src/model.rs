@@ -212,6 +212,16 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
+impl fmt::Display for ErrorEntry {
+    /// `role: operation [code]: message` (no role for account-wide errors).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(role) = &self.role_name {
+            write!(f, "{role}: ")?;
+        }
+        write!(f, "{} [{}]: {}", self.operation, self.code, self.message)
+    }
+}
+
 /// A connector role that was audited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleEntry {
@@ -312,6 +322,22 @@ pub struct Inventory {
     pub account_id: Option<String>,
     pub roles: Vec<RoleSnapshot>,
     pub errors: Vec<ErrorEntry>,
+}
+
+impl Inventory {
+    /// An inventory whose account is the one the roles' ARNs name.
+    pub fn new(roles: Vec<RoleSnapshot>, errors: Vec<ErrorEntry>) -> Inventory {
+        let account_id = roles
+            .iter()
+            .map(RoleSnapshot::account_id)
+            .find(|a| !a.is_empty())
+            .map(str::to_string);
+        Inventory {
+            account_id,
+            roles,
+            errors,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -219,17 +219,7 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
     if !report.errors.is_empty() {
         let _ = writeln!(email, "Errors:");
         for e in &report.errors {
-            let _ = writeln!(
-                email,
-                "  {}{} [{}]: {}",
-                e.role_name
-                    .as_deref()
-                    .map(|r| format!("{r}: "))
-                    .unwrap_or_default(),
-                e.operation,
-                e.code,
-                e.message
-            );
+            let _ = writeln!(email, "  {e}");
         }
     }
     let attributes = BTreeMap::from([

@@ -74,17 +74,7 @@ pub fn table(report: &Report) -> String {
     if !report.errors.is_empty() {
         let _ = writeln!(out, "Errors ({}):", report.errors.len());
         for e in &report.errors {
-            let _ = writeln!(
-                out,
-                "  {}{} [{}]: {}",
-                e.role_name
-                    .as_deref()
-                    .map(|r| format!("{r}: "))
-                    .unwrap_or_default(),
-                e.operation,
-                e.code,
-                e.message
-            );
+            let _ = writeln!(out, "  {e}");
         }
     }
     out

@@ -66,6 +66,15 @@ fn invoke(payload: Value) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, Context::default())
 }
 
+/// The handler's response to `payload`, as a report.
+async fn invoke_report(payload: Value, d: &Deps) -> Report {
+    serde_json::from_value(handle(invoke(payload), d).await.unwrap()).unwrap()
+}
+
+fn role_names(r: &Report) -> Vec<&str> {
+    r.roles.iter().map(|x| x.role_name.as_str()).collect()
+}
+
 fn findings_key(r: &Report) -> Vec<(String, String, String, Severity)> {
     let mut v: Vec<_> = r
         .findings
@@ -175,50 +184,24 @@ async fn every_event_file_behaves_as_documented() {
     let d = deps(&clients, Some(&topic));
 
     // scheduled: everything, published
-    let r: Report = serde_json::from_value(
-        handle(invoke(event_file("scheduled.json")), &d)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let r = invoke_report(event_file("scheduled.json"), &d).await;
     assert_eq!(r.summary.roles_audited, 16);
     assert_eq!(drain(&conf, &queue).await.len(), r.findings.len() + 1);
 
     // single role: only that role, published
-    let r: Report = serde_json::from_value(
-        handle(invoke(event_file("single-role.json")), &d)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        r.roles
-            .iter()
-            .map(|x| x.role_name.as_str())
-            .collect::<Vec<_>>(),
-        ["upsolver-no-external-id"]
-    );
+    let r = invoke_report(event_file("single-role.json"), &d).await;
+    assert_eq!(role_names(&r), ["upsolver-no-external-id"]);
     assert_eq!(r.findings.len(), 1);
     assert_eq!(r.findings[0].rule, "trust-missing-external-id");
     assert_eq!(drain(&conf, &queue).await.len(), 2);
 
     // dry run: the report, nothing published
-    let r: Report = serde_json::from_value(
-        handle(invoke(event_file("dry-run.json")), &d)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let r = invoke_report(event_file("dry-run.json"), &d).await;
     assert_eq!(r.summary.roles_audited, 16);
     assert!(drain(&conf, &queue).await.is_empty());
 
     // on-demand with min_severity critical: only the 5 critical findings and the summary
-    let r: Report = serde_json::from_value(
-        handle(invoke(json!({"min_severity": "critical"})), &d)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let r = invoke_report(json!({"min_severity": "critical"}), &d).await;
     assert_eq!(r.findings.len(), 16);
     assert_eq!(drain(&conf, &queue).await.len(), 6);
 
@@ -239,22 +222,12 @@ async fn every_event_file_behaves_as_documented() {
 async fn untagged_roles_are_never_audited_even_when_named() {
     let (_moto, _conf, clients, _topic, _queue) = demo_account().await;
     let d = deps(&clients, None);
-    let r: Report = serde_json::from_value(
-        handle(
-            invoke(json!({"roles": ["ops-breakglass", "onyx-s3-reader"], "publish": false})),
-            &d,
-        )
-        .await
-        .unwrap(),
+    let r = invoke_report(
+        json!({"roles": ["ops-breakglass", "onyx-s3-reader"], "publish": false}),
+        &d,
     )
-    .unwrap();
-    assert_eq!(
-        r.roles
-            .iter()
-            .map(|x| x.role_name.as_str())
-            .collect::<Vec<_>>(),
-        ["onyx-s3-reader"]
-    );
+    .await;
+    assert_eq!(role_names(&r), ["onyx-s3-reader"]);
     assert!(!r.complete);
     assert_eq!(r.errors[0].code, "NotAConnectorRole");
     assert!(r.findings.is_empty());

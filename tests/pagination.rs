@@ -66,6 +66,20 @@ fn event(status: u16, body: String) -> ReplayEvent {
     )
 }
 
+/// A live run (no publishing) over the replayed answers.
+async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Report {
+    let run = LiveRun {
+        options: AuditOptions::default(),
+        min_severity: Severity::Medium,
+        run_id: "r".into(),
+        generated_at: "t".into(),
+    };
+    run_live::<_, SnsSink>(&clients(replay).await, None, &run)
+        .await
+        .unwrap()
+        .report
+}
+
 async fn clients(replay: &StaticReplayClient) -> Clients {
     let conf = aws_config::defaults(BehaviorVersion::latest())
         .http_client(replay.clone())
@@ -120,16 +134,7 @@ async fn every_page_is_read_and_policies_resolve_across_pages() {
         ),
         event(200, page(None, &role("second", TRUST_ANY, ""), &policy)),
     ]);
-    let run = LiveRun {
-        options: AuditOptions::default(),
-        min_severity: Severity::Medium,
-        run_id: "r".into(),
-        generated_at: "t".into(),
-    };
-    let report = run_live::<_, SnsSink>(&clients(&replay).await, None, &run)
-        .await
-        .unwrap()
-        .report;
+    let report = live_report(&replay).await;
     let rules: Vec<(&str, &str)> = report
         .findings
         .iter()
@@ -171,16 +176,7 @@ async fn a_failing_page_fails_the_inventory_loudly() {
         ),
         event(403, denied.to_string()),
     ]);
-    let run = LiveRun {
-        options: AuditOptions::default(),
-        min_severity: Severity::Medium,
-        run_id: "r".into(),
-        generated_at: "t".into(),
-    };
-    let report = run_live::<_, SnsSink>(&clients(&replay).await, None, &run)
-        .await
-        .unwrap()
-        .report;
+    let report = live_report(&replay).await;
     assert!(!report.complete);
     assert_eq!(report.summary.roles_audited, 0);
     assert!(

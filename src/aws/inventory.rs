@@ -21,6 +21,7 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
         .get_account_authorization_details()
         .filter(EntityType::Role)
         .filter(EntityType::LocalManagedPolicy)
+        .max_items(1000) // the largest page IAM serves: fewest requests
         .into_paginator()
         .send();
     let mut roles: Vec<RoleDetail> = Vec::new();
@@ -68,16 +69,7 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
         .iter()
         .map(|r| snapshot(r, &documents, &mut errors))
         .collect::<Vec<_>>();
-    let account_id = snapshots
-        .iter()
-        .map(RoleSnapshot::account_id)
-        .find(|a| !a.is_empty())
-        .map(str::to_string);
-    Ok(Inventory {
-        account_id,
-        roles: snapshots,
-        errors,
-    })
+    Ok(Inventory::new(snapshots, errors))
 }
 
 async fn fetch_default_version(clients: &Clients, arn: &str) -> Result<String, AwsError> {

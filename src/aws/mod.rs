@@ -94,6 +94,38 @@ impl Default for RetrySettings {
     }
 }
 
+impl RetrySettings {
+    /// `AWS_MAX_ATTEMPTS` (a positive number) and `AWS_RETRY_MODE` (`adaptive` or `standard`),
+    /// the variables the AWS SDKs and CLI use; defaults otherwise.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<RetrySettings, String> {
+        let mut r = RetrySettings::default();
+        if let Some(v) = get("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
+            r.max_attempts = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    format!(
+                        "environment variable `AWS_MAX_ATTEMPTS`: `{v}` is not a positive number"
+                    )
+                })?;
+        }
+        if let Some(v) = get("AWS_RETRY_MODE").filter(|v| !v.trim().is_empty()) {
+            r.adaptive = match v.trim().to_ascii_lowercase().as_str() {
+                "adaptive" => true,
+                "standard" | "legacy" => false,
+                _ => {
+                    return Err(format!(
+                        "environment variable `AWS_RETRY_MODE`: `{v}`: expected adaptive or standard"
+                    ));
+                }
+            };
+        }
+        Ok(r)
+    }
+}
+
 /// The clients a run uses, built once per process.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -181,5 +213,57 @@ impl crate::audit::FindingSink for SnsSink {
         messages: &[crate::notify::Message],
     ) -> Result<usize, publish::PublishError> {
         publish::publish(&self.client, &self.topic_arn, messages).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_settings_from_env() {
+        let none = |_: &str| None;
+        assert_eq!(
+            RetrySettings::from_env(none).unwrap(),
+            RetrySettings::default()
+        );
+        let env = |k: &str| match k {
+            "AWS_MAX_ATTEMPTS" => Some("9".to_string()),
+            "AWS_RETRY_MODE" => Some("standard".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            RetrySettings::from_env(env).unwrap(),
+            RetrySettings {
+                max_attempts: 9,
+                adaptive: false
+            }
+        );
+        let bad = |k: &str| (k == "AWS_MAX_ATTEMPTS").then(|| "0".to_string());
+        assert!(
+            RetrySettings::from_env(bad)
+                .unwrap_err()
+                .contains("`AWS_MAX_ATTEMPTS`")
+        );
+        let bad = |k: &str| (k == "AWS_RETRY_MODE").then(|| "eager".to_string());
+        assert!(
+            RetrySettings::from_env(bad)
+                .unwrap_err()
+                .contains("`eager`")
+        );
+    }
+
+    #[test]
+    fn transient_errors() {
+        let e = |code: &str, status: Option<u16>| AwsError {
+            operation: "x".into(),
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+            http_status: status,
+        };
+        assert!(e("Throttling", Some(400)).is_transient());
+        assert!(e("HTTP 503", Some(503)).is_transient());
+        assert!(!e("AccessDenied", Some(403)).is_transient());
     }
 }

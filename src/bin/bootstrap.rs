@@ -20,13 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .without_time() // CloudWatch stamps every line
         .init();
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    let retry = RetrySettings {
-        max_attempts: std::env::var("AWS_MAX_ATTEMPTS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(RetrySettings::default().max_attempts),
-        ..RetrySettings::default()
-    };
+    let retry = RetrySettings::from_env(|k| std::env::var(k).ok())?;
     let deps = Deps {
         clients: Clients::from_env(None, None, retry).await,
         config,

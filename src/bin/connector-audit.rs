@@ -54,9 +54,12 @@ enum Command {
         /// Named profile from the AWS config files.
         #[arg(long)]
         profile: Option<String>,
-        /// Attempts per AWS call, throttling and 5xx included.
-        #[arg(long, default_value_t = 5, value_name = "N")]
-        max_attempts: u32,
+        /// Attempts per AWS call, throttling and 5xx included (default: AWS_MAX_ATTEMPTS, else 5).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_attempts: Option<u32>,
+        /// Retry mode (default: AWS_RETRY_MODE, else adaptive).
+        #[arg(long, value_enum)]
+        retry_mode: Option<RetryMode>,
     },
     /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table or JSON.
     Render {
@@ -96,6 +99,12 @@ struct Common {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Severity,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RetryMode {
+    Adaptive,
+    Standard,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,7 +208,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             region,
             profile,
             max_attempts,
+            retry_mode,
         } => {
+            let mut retry =
+                RetrySettings::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
+            if let Some(n) = max_attempts {
+                retry.max_attempts = n;
+            }
+            if let Some(mode) = retry_mode {
+                retry.adaptive = matches!(mode, RetryMode::Adaptive);
+            }
             let options = common.options()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -207,10 +225,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("starting the async runtime")?;
             runtime.block_on(async {
-                let retry = RetrySettings {
-                    max_attempts,
-                    ..RetrySettings::default()
-                };
                 let clients = Clients::from_env(region, profile, retry).await;
                 let sink = publish.map(|topic_arn| SnsSink {
                     client: clients.sns.clone(),

@@ -367,7 +367,8 @@ fn shape(path: &str, message: String) -> PolicyError {
     }
 }
 
-fn kind(value: &Value) -> &'static str {
+/// How a JSON value is described in error messages: `a number`, `an array`, ...
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
