@@ -373,3 +373,48 @@ fn rules_command() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`no-such-rule`"));
 }
+
+#[test]
+fn render_prints_a_saved_report() {
+    let demo = fixture("demo-account.json");
+    let out = cli(&[
+        "check",
+        "--input",
+        demo.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let dir = std::env::temp_dir().join(format!("connector-audit-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("report.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let out = cli(&[
+        "render",
+        "--report",
+        saved.to_str().unwrap(),
+        "--format",
+        "table",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("Findings: 5 critical, 6 high, 5 medium"),
+        "{table}"
+    );
+    let out = cli(&[
+        "render",
+        "--report",
+        saved.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["schema_version"], 1);
+    // not a report: exit 2, naming the file
+    let out = cli(&["render", "--report", demo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo-account.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -285,3 +285,68 @@ async fn publishing_to_a_missing_topic_fails_and_keeps_the_report() {
     // the sink on its own reports the same
     assert!(sink.publish(&[]).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_audits_the_live_account_and_publishes() {
+    let (moto, conf, _clients, topic, queue) = demo_account().await;
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&[
+        "audit",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--publish",
+        &topic,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.source, Source::Live);
+    assert_eq!(report.summary.roles_audited, 16);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("published 17 message(s)"));
+    assert_eq!(drain(&conf, &queue).await.len(), 17);
+
+    // one role, nothing at or above critical: exit 0
+    let out = cli(&[
+        "audit",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--roles",
+        "amazon-q-unpinned",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // a missing topic: the report is still printed, the exit status says it failed
+    let out = cli(&[
+        "audit",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--publish",
+        "arn:aws:sns:us-east-1:123456789012:nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.summary.roles_audited, 16);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("publishing the findings failed"));
+}
