@@ -14,13 +14,7 @@ echo "== building (debug)"
 cargo build --quiet --locked --bin bootstrap --bin connector-audit --example emulator
 
 work=$(mktemp -d)
-cleanup() {
-    stop_function
-    stop_moto
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'cleanup_all "$work"' EXIT
 
 echo "== starting moto server (AWS emulator)"
 start_moto

@@ -16,13 +16,7 @@ EMULATOR="$TARGET/debug/examples/emulator"
 [ -x "$EMULATOR" ] || cargo build --quiet --locked --example emulator
 
 work=$(mktemp -d)
-cleanup() {
-    stop_function
-    stop_moto
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'cleanup_all "$work"' EXIT
 
 start_moto
 eval "$("$EMULATOR" seed tests/fixtures/demo-account.json)"

@@ -64,3 +64,11 @@ stop_function() {
     [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
     return 0
 }
+
+# cleanup_all DIR: stops the function and moto, removes DIR (for `trap ... EXIT`).
+cleanup_all() {
+    stop_function
+    stop_moto
+    wait 2>/dev/null || true
+    rm -rf "$1"
+}

@@ -289,8 +289,10 @@ async fn publishing_to_a_missing_topic_fails_and_keeps_the_report() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_audits_the_live_account_and_publishes() {
     let (moto, conf, _clients, topic, queue) = demo_account().await;
+    // `connector-audit audit --region us-east-1 --format json ARGS...` against the emulator
     let cli = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"))
+            .args(["audit", "--region", "us-east-1", "--format", "json"])
             .args(args)
             .env("AWS_ENDPOINT_URL", moto.endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -300,15 +302,7 @@ async fn the_cli_audits_the_live_account_and_publishes() {
             .output()
             .unwrap()
     };
-    let out = cli(&[
-        "audit",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-        "--publish",
-        &topic,
-    ]);
+    let out = cli(&["--publish", &topic]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -322,29 +316,11 @@ async fn the_cli_audits_the_live_account_and_publishes() {
     assert_eq!(drain(&conf, &queue).await.len(), 17);
 
     // one role, nothing at or above critical: exit 0
-    let out = cli(&[
-        "audit",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-        "--roles",
-        "amazon-q-unpinned",
-        "--fail-on",
-        "critical",
-    ]);
+    let out = cli(&["--roles", "amazon-q-unpinned", "--fail-on", "critical"]);
     assert_eq!(out.status.code(), Some(0));
 
     // a missing topic: the report is still printed, the exit status says it failed
-    let out = cli(&[
-        "audit",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-        "--publish",
-        "arn:aws:sns:us-east-1:123456789012:nope",
-    ]);
+    let out = cli(&["--publish", "arn:aws:sns:us-east-1:123456789012:nope"]);
     assert_eq!(out.status.code(), Some(2));
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.summary.roles_audited, 16);

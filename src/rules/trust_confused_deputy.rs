@@ -20,8 +20,10 @@ pub const DOC: &str = "\
 What it flags
   A trust statement for an AWS service principal that acts for many customers (for example
   `qbusiness.amazonaws.com`) without an enforced aws:SourceAccount, aws:SourceArn,
-  aws:SourceOrgID or aws:SourceOrgPaths condition pinned to your account's resources
-  (a wildcard in the account field of an aws:SourceArn pattern does not pin).
+  aws:SourceOrgID or aws:SourceOrgPaths condition pinning the source to a literal account,
+  resource or organization (a wildcard in the account field of an aws:SourceArn pattern does
+  not pin). A pin to another literal account is accepted: the Amazon Q guide itself names a
+  `source_account` that may be the account hosting the application.
   Compute services that only assume a role your own account hands them with iam:PassRole
   are exempt (ec2, lambda, ecs-tasks, eks, eks-fargate-pods, edgelambda).
 
@@ -95,7 +97,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 PolicyRef::Trust,
                 Some(statement),
                 format!(
-                    "{} trusts `{name}` without pinning aws:SourceAccount / aws:SourceArn to this account: another customer of the service could have it assume this role",
+                    "{} trusts `{name}` without pinning aws:SourceAccount / aws:SourceArn to a known account: another customer of the service could have it assume this role",
                     statement_label(statement)
                 ),
                 json!({ "service": name, "source_conditions": conditions }),
@@ -144,6 +146,8 @@ mod tests {
             r#"{"ArnLike":{"aws:SourceArn":"arn:aws:qbusiness:us-east-1:123456789012:application/abc"}}"#,
             r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:qbusiness:*:123456789012:application/*"}}"#,
             r#"{"StringEquals":{"aws:SourceOrgID":"o-abc123"}}"#,
+            // the Amazon Q application may live in another (named) account
+            r#"{"StringEquals":{"aws:SourceAccount":"999988887777"}}"#,
         ] {
             assert!(
                 run(
