@@ -107,7 +107,7 @@ pub struct OnDemand {
     pub tag_value: Option<String>,
     pub trusted_accounts: Option<Vec<String>>,
     pub publish: Option<bool>,
-    pub min_severity: Option<String>,
+    pub min_severity: Option<Severity>,
 }
 
 /// What an event asks for.
@@ -173,10 +173,6 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
             "field `trusted_accounts`: `{bad}` is not a 12-digit AWS account id"
         )));
     }
-    if let Some(s) = &od.min_severity {
-        s.parse::<Severity>()
-            .map_err(|e| err(format!("field `min_severity`: {e}")))?;
-    }
     if od.tag_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
         return Err(err("field `tag_key` is empty".into()));
     }
@@ -235,10 +231,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             .unwrap_or_else(|| cfg.trusted_accounts.clone()),
         roles: od.roles.unwrap_or_default(),
     };
-    let min_severity = od
-        .min_severity
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(cfg.min_severity);
+    let min_severity = od.min_severity.unwrap_or(cfg.min_severity);
     let run = LiveRun {
         options,
         min_severity,

@@ -55,15 +55,6 @@ impl AwsError {
             http_status,
         }
     }
-
-    /// Throttling and server-side faults: worth another try later.
-    pub fn is_transient(&self) -> bool {
-        self.code.contains("Throttl")
-            || self.code == "RequestLimitExceeded"
-            || self.code == "TooManyRequestsException"
-            || self.http_status.is_some_and(|s| s == 429 || s >= 500)
-            || matches!(self.code.as_str(), "Timeout" | "DispatchFailure")
-    }
 }
 
 /// The HTTP status of a raw response, whatever the response type.
@@ -251,19 +242,5 @@ mod tests {
                 .unwrap_err()
                 .contains("`eager`")
         );
-    }
-
-    #[test]
-    fn transient_errors() {
-        let e = |code: &str, status: Option<u16>| AwsError {
-            operation: "x".into(),
-            code: code.into(),
-            message: String::new(),
-            request_id: None,
-            http_status: status,
-        };
-        assert!(e("Throttling", Some(400)).is_transient());
-        assert!(e("HTTP 503", Some(503)).is_transient());
-        assert!(!e("AccessDenied", Some(403)).is_transient());
     }
 }
