@@ -54,3 +54,4 @@ demo: venv
 bench: venv
 	scripts/bench.sh
 	scripts/bench-live.sh
+	scripts/bench-probe.sh

@@ -30,10 +30,10 @@ for n in $sizes; do
     "$TARGET/release/examples/gen-dump" "$n" 42 >"$work/dump-$n.json" 2>/dev/null
     "$TARGET/release/examples/emulator" seed "$work/dump-$n.json" >/dev/null
     connectors=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for r in d["RoleDetailList"] if any(t["Key"]=="connector" for t in r.get("Tags",[]))))' "$work/dump-$n.json")
-    before=$(grep -c 'HTTP/1.1"' "$work/moto-$n.log" || true)
+    before=$(grep -c -a ' HTTP/1.1' "$work/moto-$n.log" || true)
     /usr/bin/time -f '%e %M' -o "$work/time" "$TARGET/release/connector-audit" audit --format json --fail-on critical >"$work/report.json" || [ $? -eq 1 ]
     sleep 0.5
-    after=$(grep -c 'HTTP/1.1"' "$work/moto-$n.log" || true)
+    after=$(grep -c -a ' HTTP/1.1' "$work/moto-$n.log" || true)
     read -r wall rss < <(tail -1 "$work/time")
     findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/report.json")
     printf '| %s | %s | %s | %.1f | %s |\n' "$connectors" "$wall" "$((after - before))" "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$findings"

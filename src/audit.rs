@@ -1,16 +1,22 @@
 //! Orchestration: an [`Inventory`] (from a dump or from IAM) -> the connector roles selected
 //! by tag (and by name) -> every rule -> a [`Report`] -> the messages subscribers get.
-//! The live path ([`run_live`]) reaches AWS only through two small traits, [`RoleSource`]
-//! and [`FindingSink`], implemented in `aws/`; the clock and the run id come from the caller.
+//! The live path ([`run_live`]) reaches AWS only through three small traits, [`RoleSource`],
+//! [`Prober`] and [`FindingSink`], implemented in `aws/`; the clock and the run id come from
+//! the caller. Probing ([`gather_probes`]) is scheduled here: bounded concurrency, and a
+//! deadline after which no role is started and unfinished ones are listed, never dropped.
 
 use crate::model::{
-    Access, ErrorEntry, Finding, Inventory, Report, RoleEntry, RoleSnapshot, Severity,
-    SeverityCounts, Source, Summary, Tool,
+    Access, ErrorEntry, Finding, Inventory, ProbeSummary, Report, RoleEntry, RoleProbe,
+    RoleSnapshot, Severity, SeverityCounts, Source, Summary, Tool,
 };
 use crate::notify::{Message, RunInfo, messages};
 use crate::policy::principal::is_account_id;
+use crate::probe::{ProbeOptions, RolePlan, plan};
 use crate::rules::registry::RULES;
 use crate::rules::{RoleView, RuleContext, run_all};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// What to audit and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +108,16 @@ impl AuditOptions {
     }
 }
 
+/// What a live run learned beyond the documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The probe of each probed role, by role ARN.
+    pub probes: BTreeMap<String, RoleProbe>,
+    pub probe: Option<ProbeSummary>,
+    /// What kept evidence from being gathered (roles not probed, bad tags, ...).
+    pub errors: Vec<ErrorEntry>,
+}
+
 /// Audits the connector roles of an inventory.
 pub fn audit(
     inventory: Inventory,
@@ -109,15 +125,41 @@ pub fn audit(
     source: Source,
     generated_at: String,
 ) -> Report {
+    audit_with(
+        inventory,
+        options,
+        source,
+        generated_at,
+        Evidence::default(),
+    )
+}
+
+/// The connector roles of an inventory, in report order.
+pub fn select<'a>(roles: &'a [RoleSnapshot], options: &AuditOptions) -> Vec<&'a RoleSnapshot> {
+    let mut selected: Vec<&RoleSnapshot> = roles.iter().filter(|r| options.selects(r)).collect();
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    selected
+}
+
+/// Audits the connector roles of an inventory with the evidence a live run gathered.
+pub fn audit_with(
+    inventory: Inventory,
+    options: &AuditOptions,
+    source: Source,
+    generated_at: String,
+    evidence: Evidence,
+) -> Report {
     let Inventory {
         account_id,
         roles,
         mut errors,
     } = inventory;
     errors.extend(options.unselected_requests(&roles));
-    let mut selected: Vec<&RoleSnapshot> = roles.iter().filter(|r| options.selects(r)).collect();
-    selected.sort_by(|a, b| a.name.cmp(&b.name));
-    let views: Vec<RoleView<'_>> = selected.iter().map(|r| RoleView::new(r)).collect();
+    let selected = select(&roles, options);
+    let views: Vec<RoleView<'_>> = selected
+        .iter()
+        .map(|r| RoleView::new(r).with_probe(evidence.probes.get(&r.arn)))
+        .collect();
     for v in &views {
         if let Some(value) = v.snapshot.tags.get(Access::TAG)
             && v.access.is_none()
@@ -133,7 +175,9 @@ pub fn audit(
             });
         }
     }
-    let ctx = RuleContext::new(&views, options.trusted_accounts.clone());
+    errors.extend(evidence.errors);
+    let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
+    ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
     let mut findings = run_all(&views, &ctx);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views
@@ -143,6 +187,7 @@ pub fn audit(
             role_arn: v.snapshot.arn.clone(),
             connector: v.snapshot.tags.get(&options.tag_key).cloned(),
             access: v.access,
+            probe: v.probe.cloned(),
         })
         .collect();
     Report {
@@ -159,6 +204,7 @@ pub fn audit(
         roles,
         findings,
         errors,
+        probe: evidence.probe,
     }
 }
 
@@ -167,6 +213,116 @@ pub trait RoleSource {
     type Error: std::error::Error + Send + Sync + 'static;
     /// Every role of the account with its documents; per-role problems are error entries.
     fn inventory(&self) -> impl Future<Output = Result<Inventory, Self::Error>> + Send;
+}
+
+/// Who probes roles with their own credentials (STS and S3, in `aws/`).
+pub trait Prober {
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// The ARN of the principal that assumes the roles.
+    fn auditor(&self) -> impl Future<Output = Result<String, Self::Error>> + Send;
+    /// Probes one role; every failure is part of the result.
+    fn probe(&self, plan: &RolePlan) -> impl Future<Output = RoleProbe> + Send;
+}
+
+/// No role is started with less time than this left before the deadline.
+pub const MIN_PROBE_TIME: Duration = Duration::from_secs(2);
+
+/// Probes the connector roles, at most `options.concurrency` at once. At `deadline` the
+/// probes still running are abandoned and, with those never started, listed as not probed
+/// (an error entry each): the run goes on to report and publish in time.
+pub async fn gather_probes<Pr: Prober + Sync>(
+    prober: &Pr,
+    roles: &[&RoleSnapshot],
+    options: &ProbeOptions,
+    run_id: &str,
+    deadline: Option<Instant>,
+) -> Evidence {
+    let mut evidence = Evidence::default();
+    let mut summary = ProbeSummary {
+        canary_bucket: options.canary_bucket.clone(),
+        delete_checks: options.delete,
+        ..ProbeSummary::default()
+    };
+    let auditor = match prober.auditor().await {
+        Ok(a) => a,
+        Err(e) => {
+            evidence.errors.push(ErrorEntry {
+                role_name: None,
+                operation: "probe".into(),
+                code: "AuditorUnknown".into(),
+                message: format!(
+                    "the auditor's identity could not be read, no role was probed: {e}"
+                ),
+            });
+            evidence.probe = Some(summary);
+            return evidence;
+        }
+    };
+    let mut plans = Vec::new();
+    for role in roles {
+        let view = RoleView::new(role);
+        match plan(&view, &auditor, options, run_id) {
+            Ok(p) => {
+                for bad in &p.invalid_buckets {
+                    evidence.errors.push(ErrorEntry {
+                        role_name: Some(role.name.clone()),
+                        operation: "read-tags".into(),
+                        code: "InvalidTagValue".into(),
+                        message: format!(
+                            "tag `{}` names `{bad}`, which is not an S3 bucket name: it was not probed",
+                            crate::model::BUCKETS_TAG
+                        ),
+                    });
+                }
+                plans.push(p);
+            }
+            Err(result) => {
+                evidence.probes.insert(role.arn.clone(), result);
+            }
+        }
+    }
+    let results: Vec<(RolePlan, Option<RoleProbe>)> = futures::stream::iter(plans)
+        .map(|p| async move {
+            let enough_time = deadline.is_none_or(|d| Instant::now() + MIN_PROBE_TIME < d);
+            if !enough_time {
+                return (p, None);
+            }
+            let result = match deadline {
+                None => Some(prober.probe(&p).await),
+                Some(d) => {
+                    tokio::time::timeout_at(tokio::time::Instant::from_std(d), prober.probe(&p))
+                        .await
+                        .ok()
+                }
+            };
+            (p, result)
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    for (p, result) in results {
+        let result = result.unwrap_or_else(|| {
+            summary.roles_not_probed.push(p.role_name.clone());
+            evidence.errors.push(ErrorEntry {
+                role_name: Some(p.role_name.clone()),
+                operation: "probe".into(),
+                code: "DeadlineExceeded".into(),
+                message: "the run's time budget ran out before the role's probe finished: its effective access was not probed".into(),
+            });
+            p.not_probed("DeadlineExceeded", "the run's time budget ran out".into())
+        });
+        evidence.probes.insert(p.role_arn, result);
+    }
+    summary.roles_not_probed.sort();
+    summary.roles_probed = evidence.probes.values().filter(|r| r.assumed).count();
+    summary.roles_unavailable = evidence
+        .probes
+        .values()
+        .filter(|r| !r.assumed && r.error_code.as_deref() != Some("DeadlineExceeded"))
+        .count();
+    summary.auditor_arn = Some(crate::probe::auditor_principal(&auditor));
+    evidence.probe = Some(summary);
+    evidence
 }
 
 /// Where a live run sends its messages (SNS, in `aws/`).
@@ -187,6 +343,10 @@ pub struct LiveRun {
     pub min_severity: Severity,
     pub run_id: String,
     pub generated_at: String,
+    /// Probe the roles' effective access (needs a [`Prober`]).
+    pub probe: Option<ProbeOptions>,
+    /// When the probing must stop so that reporting and publishing still fit.
+    pub deadline: Option<Instant>,
 }
 
 /// What a live run produced.
@@ -212,8 +372,9 @@ pub enum LiveError {
 /// Inventory -> audit -> publish. An inventory that cannot be read at all still gives a
 /// report (no roles, `complete: false`, the error named) and a published summary, so that
 /// subscribers hear of it.
-pub async fn run_live<S: RoleSource, P: FindingSink>(
+pub async fn run_live<S: RoleSource, Pr: Prober + Sync, P: FindingSink>(
     source: &S,
+    prober: Option<&Pr>,
     sink: Option<&P>,
     run: &LiveRun,
 ) -> Result<LiveOutcome, LiveError> {
@@ -230,11 +391,19 @@ pub async fn run_live<S: RoleSource, P: FindingSink>(
             }],
         },
     };
-    let report = audit(
+    let evidence = match (prober, &run.probe) {
+        (Some(prober), Some(options)) => {
+            let selected = select(&inventory.roles, &run.options);
+            gather_probes(prober, &selected, options, &run.run_id, run.deadline).await
+        }
+        _ => Evidence::default(),
+    };
+    let report = audit_with(
         inventory,
         &run.options,
         Source::Live,
         run.generated_at.clone(),
+        evidence,
     );
     let Some(sink) = sink else {
         return Ok(LiveOutcome {

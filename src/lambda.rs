@@ -5,7 +5,8 @@
 //! Events (a contract; examples in `events/`):
 //! - an EventBridge Scheduled Event: full audit with the environment's settings, publish;
 //! - a console test event: a JSON object whose optional fields override the environment:
-//!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`;
+//!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`, `probe`,
+//!   `probe_delete`;
 //! - anything else fails the invocation with an error naming the accepted fields.
 
 use crate::audit::{AuditOptions, LiveError, LiveRun, run_live};
@@ -13,9 +14,11 @@ use crate::aws::{Clients, SnsSink};
 use crate::model::{Report, Severity};
 use crate::policy::document::kind;
 use crate::policy::principal::is_account_id;
+use crate::probe::{DEFAULT_CONCURRENCY, ProbeOptions};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::Value;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Lambda's limit on a synchronous response.
 pub const MAX_RESPONSE_BYTES: usize = 6_291_456;
@@ -27,7 +30,7 @@ pub const MAX_EVENT_LIST: usize = 1_000;
 const ACCEPTED: &str = "an EventBridge Scheduled Event, or a JSON object with the optional fields \
 `roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
 `trusted_accounts` (array of 12-digit account ids), `publish` (boolean), `min_severity` \
-(critical|high|medium|low|info)";
+(critical|high|medium|low|info), `probe` (boolean), `probe_delete` (boolean)";
 
 /// A bad environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,11 +48,51 @@ pub struct Config {
     pub trusted_accounts: Vec<String>,
     pub topic_arn: Option<String>,
     pub min_severity: Severity,
+    /// Probe effective access with the roles' credentials (`PROBE=on`).
+    pub probe: bool,
+    pub probe_options: ProbeOptions,
+    /// Time kept free at the end of an invocation for reporting and publishing.
+    pub deadline_margin: Duration,
+}
+
+/// `on`/`off` and the usual spellings of a boolean.
+fn switch(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(ConfigError {
+            name,
+            message: format!("`{value}`: expected on or off"),
+        }),
+    }
+}
+
+/// A positive whole number within `range`.
+fn number(
+    name: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ConfigError {
+            name,
+            message: format!(
+                "`{value}`: expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        })
 }
 
 impl Config {
     /// Reads `CONNECTOR_TAG_KEY`, `CONNECTOR_TAG_VALUE`, `TRUSTED_ACCOUNT_IDS` (comma or space
-    /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`).
+    /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
+    /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
+    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -88,12 +131,40 @@ impl Config {
                 message: format!("`{t}` is not an SNS topic ARN"),
             });
         }
+        let probe = match nonempty("PROBE") {
+            Some(v) => switch("PROBE", &v)?,
+            None => false,
+        };
+        let no_delete = match nonempty("PROBE_NO_DELETE") {
+            Some(v) => switch("PROBE_NO_DELETE", &v)?,
+            None => false,
+        };
+        let concurrency = match nonempty("PROBE_CONCURRENCY") {
+            Some(v) => number("PROBE_CONCURRENCY", &v, 1..=64)? as usize,
+            None => DEFAULT_CONCURRENCY,
+        };
+        let probe_options = ProbeOptions {
+            canary_bucket: nonempty("PROBE_CANARY_BUCKET"),
+            delete: !no_delete,
+            concurrency,
+        };
+        probe_options.validate().map_err(|e| ConfigError {
+            name: "PROBE_CANARY_BUCKET",
+            message: e.to_string(),
+        })?;
+        let deadline_margin = Duration::from_secs(match nonempty("DEADLINE_MARGIN_SECONDS") {
+            Some(v) => number("DEADLINE_MARGIN_SECONDS", &v, 0..=600)?,
+            None => 30,
+        });
         Ok(Config {
             tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
             tag_value: nonempty("CONNECTOR_TAG_VALUE"),
             trusted_accounts,
             topic_arn,
             min_severity,
+            probe,
+            probe_options,
+            deadline_margin,
         })
     }
 }
@@ -108,6 +179,8 @@ pub struct OnDemand {
     pub trusted_accounts: Option<Vec<String>>,
     pub publish: Option<bool>,
     pub min_severity: Option<Severity>,
+    pub probe: Option<bool>,
+    pub probe_delete: Option<bool>,
 }
 
 /// What an event asks for.
@@ -218,6 +291,10 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let invocation = parse_event(&payload)?;
+    tracing::info!(
+        remaining_ms = remaining_ms(context.deadline),
+        "audit started"
+    );
     let cfg = &deps.config;
     let od = match invocation {
         Invocation::Scheduled => OnDemand::default(),
@@ -232,6 +309,10 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         roles: od.roles.unwrap_or_default(),
     };
     let min_severity = od.min_severity.unwrap_or(cfg.min_severity);
+    let probe = od.probe.unwrap_or(cfg.probe).then(|| ProbeOptions {
+        delete: od.probe_delete.unwrap_or(cfg.probe_options.delete),
+        ..cfg.probe_options.clone()
+    });
     let run = LiveRun {
         options,
         min_severity,
@@ -241,6 +322,8 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             context.request_id.clone()
         },
         generated_at: crate::audit::now_rfc3339(),
+        probe,
+        deadline: work_deadline(context.deadline, cfg.deadline_margin),
     };
     let sink = match (od.publish.unwrap_or(true), &cfg.topic_arn) {
         (false, _) => None,
@@ -250,7 +333,14 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         }),
         (true, None) => return Err(HandlerError::NoTopic),
     };
-    match run_live(&deps.clients, sink.as_ref(), &run).await {
+    match run_live(
+        &deps.clients,
+        Some(&deps.clients.prober),
+        sink.as_ref(),
+        &run,
+    )
+    .await
+    {
         Ok(outcome) => {
             log_outcome(&outcome.report, &run, outcome.published);
             Ok(response(&outcome.report))
@@ -266,6 +356,27 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             Err(HandlerError::Publish { source: e })
         }
     }
+}
+
+/// A deadline before this (September 2001, in milliseconds since the epoch) is no epoch time:
+/// some local Runtime API emulators send the timeout itself (e.g. `600000`).
+const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// Milliseconds until the invocation's deadline (milliseconds since the epoch); `None` when
+/// the runtime gave none, or no plausible one.
+fn remaining_ms(deadline_ms: u64) -> Option<u64> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    (deadline_ms >= PLAUSIBLE_DEADLINE_MS).then(|| deadline_ms.saturating_sub(now_ms))
+}
+
+/// The instant by which work must stop: the invocation's deadline (milliseconds since the
+/// epoch, 0 when unknown) minus the margin kept for reporting and publishing.
+pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
+    let remaining = Duration::from_millis(remaining_ms(deadline_ms)?);
+    Some(Instant::now() + remaining.saturating_sub(margin))
 }
 
 fn log_outcome(report: &Report, run: &LiveRun, published: usize) {
@@ -354,6 +465,30 @@ mod tests {
             e.to_string().contains("`MIN_SEVERITY`") && e.to_string().contains("`urgent`"),
             "{e}"
         );
+        let c = Config::from_env(env(&[
+            ("PROBE", "on"),
+            ("PROBE_CANARY_BUCKET", "canary-bucket"),
+            ("PROBE_NO_DELETE", "true"),
+            ("PROBE_CONCURRENCY", "4"),
+        ]))
+        .unwrap();
+        assert!(c.probe && !c.probe_options.delete);
+        assert_eq!(c.probe_options.concurrency, 4);
+        assert_eq!(
+            c.probe_options.canary_bucket.as_deref(),
+            Some("canary-bucket")
+        );
+        for (name, value, want) in [
+            ("PROBE", "maybe", "`maybe`"),
+            ("PROBE_CANARY_BUCKET", "Not_A_Bucket", "`Not_A_Bucket`"),
+            ("PROBE_CONCURRENCY", "0", "from 1 to 64"),
+            ("DEADLINE_MARGIN_SECONDS", "-1", "`-1`"),
+        ] {
+            let e = Config::from_env(env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(name) && e.contains(want), "{e}");
+        }
         let e = Config::from_env(env(&[("TRUSTED_ACCOUNT_IDS", "1234")])).unwrap_err();
         assert!(e.to_string().contains("`1234`"));
         assert!(Config::from_env(env(&[("FINDINGS_TOPIC_ARN", "my-topic")])).is_err());
@@ -386,6 +521,7 @@ mod tests {
             (json!({"rolez": ["a"]}), "unknown field `rolez`"),
             (json!({"roles": "a"}), "field `roles`"),
             (json!({"publish": "yes"}), "field `publish`"),
+            (json!({"probe": "on"}), "field `probe`"),
             (json!({"min_severity": "urgent"}), "`urgent`"),
             (json!({"trusted_accounts": ["12"]}), "`12`"),
             (
@@ -437,6 +573,7 @@ mod tests {
             roles: vec![],
             findings,
             errors: vec![],
+            probe: None,
         };
         let v = response(&report);
         assert!(
@@ -454,6 +591,27 @@ mod tests {
         let mut small = report.clone();
         small.findings.truncate(3);
         assert!(response(&small).get("truncated").is_none());
+    }
+
+    #[test]
+    fn deadlines() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let margin = Duration::from_secs(30);
+        assert_eq!(work_deadline(0, margin), None);
+        // a local emulator's "600000" is a timeout, not a deadline
+        assert_eq!(work_deadline(600_000, margin), None);
+        let d = work_deadline(now_ms + 100_000, margin).unwrap();
+        let left = d.saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(60) && left <= Duration::from_secs(70),
+            "{left:?}"
+        );
+        // less time than the margin: stop now
+        let d = work_deadline(now_ms + 10_000, margin).unwrap();
+        assert!(d <= Instant::now());
     }
 
     #[test]

@@ -9,10 +9,14 @@
 //!   with IAM's condition semantics (`IfExists`, set qualifiers, negated operators, Deny).
 //! - [`rules`]: one file per rule, listed once in `rules/registry.rs`; ids are a contract.
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
-//! - [`audit`]: orchestration: select connector roles by tag, run the rules, build the report.
+//! - [`probe`]: the probe's pure half: the session policy that confines it, keys under
+//!   `connector-audit-probe/`, the buckets in scope, the engine's predictions, reading answers.
+//! - [`audit`]: orchestration: select connector roles by tag, probe them (bounded, within a
+//!   deadline), run the rules, build the report.
 //! - [`render`]: the report as a table for people or JSON for machines.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
-//! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, SNS publishing.
+//! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
+//!   AssumeRole and S3 requests, SNS publishing.
 //! - [`lambda`]: the function's configuration, the events it accepts, and its handler.
 //! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `rules`);
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.
@@ -58,5 +62,6 @@ pub mod lambda;
 pub mod model;
 pub mod notify;
 pub mod policy;
+pub mod probe;
 pub mod render;
 pub mod rules;

@@ -107,12 +107,15 @@ pub enum PolicyRef {
     Trust,
     Inline(String),
     Managed(String),
+    /// Observed with the role's own credentials (the probe), explained by no document.
+    Live,
 }
 
 impl fmt::Display for PolicyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyRef::Trust => f.write_str("trust"),
+            PolicyRef::Live => f.write_str("live"),
             PolicyRef::Inline(name) => write!(f, "inline:{name}"),
             PolicyRef::Managed(arn) => write!(f, "managed:{arn}"),
         }
@@ -130,13 +133,15 @@ impl<'de> Deserialize<'de> for PolicyRef {
         let text = String::deserialize(d)?;
         if text == "trust" {
             Ok(PolicyRef::Trust)
+        } else if text == "live" {
+            Ok(PolicyRef::Live)
         } else if let Some(n) = text.strip_prefix("inline:") {
             Ok(PolicyRef::Inline(n.to_string()))
         } else if let Some(a) = text.strip_prefix("managed:") {
             Ok(PolicyRef::Managed(a.to_string()))
         } else {
             Err(serde::de::Error::custom(format!(
-                "policy reference `{text}`: expected trust, inline:NAME or managed:ARN"
+                "policy reference `{text}`: expected trust, live, inline:NAME or managed:ARN"
             )))
         }
     }
@@ -231,6 +236,116 @@ pub struct RoleEntry {
     pub connector: Option<String>,
     /// The `connector-access` tag, when valid.
     pub access: Option<Access>,
+    /// What the probe saw with the role's own credentials (only when probing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<RoleProbe>,
+}
+
+/// The tag naming the buckets a connector role is meant to reach (space-separated).
+pub const BUCKETS_TAG: &str = "connector-buckets";
+
+/// One probe request: what it tried, what the engine predicted, what AWS answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ProbeAction {
+    /// ListObjectsV2 with prefix `connector-audit-probe/`, max-keys 1.
+    #[serde(rename = "s3:ListBucket")]
+    ListBucket,
+    /// GetObject of a random key under the probe prefix.
+    #[serde(rename = "s3:GetObject")]
+    GetObject,
+    /// DeleteObject of a random key under the probe prefix.
+    #[serde(rename = "s3:DeleteObject")]
+    DeleteObject,
+}
+
+impl ProbeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeAction::ListBucket => "s3:ListBucket",
+            ProbeAction::GetObject => "s3:GetObject",
+            ProbeAction::DeleteObject => "s3:DeleteObject",
+        }
+    }
+}
+
+/// Why a bucket was probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketScope {
+    /// Named by the `connector-buckets` tag (or, without the tag, by the role's policies).
+    InScope,
+    /// Named by the role's policies but not by its `connector-buckets` tag.
+    OutOfScope,
+    /// The security team's canary bucket, which no connector should reach.
+    Canary,
+}
+
+/// What the engine expects of a probe request, from the role's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Predicted {
+    Allowed,
+    Denied,
+    /// It depends on request context the engine cannot know (source IP, VPC endpoint, ...).
+    Conditional,
+}
+
+/// What AWS answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Neither: the bucket does not exist, the call timed out, ... (see `error_code`).
+    Error,
+}
+
+/// One probe request and its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCheck {
+    pub bucket: String,
+    pub scope: BucketScope,
+    pub action: ProbeAction,
+    pub predicted: Predicted,
+    pub outcome: Outcome,
+    /// The AWS error code of a denied or failed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Why an outcome says less than it seems to (e.g. S3 hides missing keys from non-listers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The probe of one role.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleProbe {
+    /// Did the auditor get the role's credentials?
+    pub assumed: bool,
+    /// Why not (an AWS error code, `NotTrusted` when the trust policy does not let the
+    /// auditor in, `DeadlineExceeded` when the run's time ran out first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Whether an `sts:ExternalId` (from the auditor's own trust statement) was passed.
+    pub external_id_used: bool,
+    pub checks: Vec<ProbeCheck>,
+    /// Buckets named for the role but not probed (beyond the per-role bucket limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets_skipped: Vec<String>,
+}
+
+/// The probe's run-wide facts (report field `probe`, present only when probing).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProbeSummary {
+    /// The principal that assumed the roles.
+    pub auditor_arn: Option<String>,
+    pub canary_bucket: Option<String>,
+    pub delete_checks: bool,
+    pub roles_probed: usize,
+    pub roles_unavailable: usize,
+    /// Roles the run's time budget left unprobed.
+    pub roles_not_probed: Vec<String>,
 }
 
 /// Counts of findings by severity; every severity is always present.
@@ -305,6 +420,9 @@ pub struct Report {
     pub roles: Vec<RoleEntry>,
     pub findings: Vec<Finding>,
     pub errors: Vec<ErrorEntry>,
+    /// Present when effective access was probed with the roles' own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSummary>,
 }
 
 impl Report {
@@ -363,6 +481,7 @@ mod tests {
             PolicyRef::Trust,
             PolicyRef::Inline("p:1".into()),
             PolicyRef::Managed("arn:aws:iam::aws:policy/X".into()),
+            PolicyRef::Live,
         ] {
             let text = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<PolicyRef>(&text).unwrap(), r);

@@ -366,6 +366,7 @@ mod tests {
             roles: vec![],
             findings,
             errors: vec![],
+            probe: None,
         }
     }
 

@@ -71,6 +71,23 @@ pub fn table(report: &Report) -> String {
         "Findings: {} critical, {} high, {} medium, {} low, {} info",
         counts.critical, counts.high, counts.medium, counts.low, counts.info
     );
+    if let Some(p) = &report.probe {
+        let _ = writeln!(
+            out,
+            "Probe: {} role(s) probed, {} unavailable, {} not probed in time{}{}",
+            p.roles_probed,
+            p.roles_unavailable,
+            p.roles_not_probed.len(),
+            p.auditor_arn
+                .as_deref()
+                .map(|a| format!(" | as {a}"))
+                .unwrap_or_default(),
+            p.canary_bucket
+                .as_deref()
+                .map(|c| format!(" | canary {c}"))
+                .unwrap_or_default()
+        );
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "Errors ({}):", report.errors.len());
         for e in &report.errors {

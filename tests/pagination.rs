@@ -73,11 +73,18 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
         min_severity: Severity::Medium,
         run_id: "r".into(),
         generated_at: "t".into(),
+        probe: None,
+        deadline: None,
     };
-    run_live::<_, SnsSink>(&clients(replay).await, None, &run)
-        .await
-        .unwrap()
-        .report
+    run_live::<_, connector_audit::aws::probe::AwsProber, SnsSink>(
+        &clients(replay).await,
+        None,
+        None,
+        &run,
+    )
+    .await
+    .unwrap()
+    .report
 }
 
 async fn clients(replay: &StaticReplayClient) -> Clients {

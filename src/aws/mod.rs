@@ -1,11 +1,12 @@
 //! The only module that names `aws_sdk_*` types. It turns IAM answers into
-//! [`crate::model::RoleSnapshot`]s ([`inventory`]), sends [`crate::notify::Message`]s with SNS
-//! PublishBatch ([`publish`]), and keeps every AWS error's code, message and request id
+//! [`crate::model::RoleSnapshot`]s ([`inventory`]), probes roles with their own credentials
+//! ([`probe`]), sends [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), and keeps every AWS error's code, message and request id
 //! ([`AwsError`]). Clients are built once per process ([`Clients::from_env`]) and borrowed by
 //! each run; `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how tests reach the
 //! emulator.
 
 pub mod inventory;
+pub mod probe;
 pub mod publish;
 
 use aws_config::BehaviorVersion;
@@ -35,9 +36,13 @@ impl AwsError {
         SdkError<E, R>: RequestId,
     {
         let http_status = err.raw_response().map(HasStatus::status);
+        // answers that the SDK could not parse (HTML-typed XML from some endpoints) still
+        // carry `<Code>` and `<Message>` in their body
+        let body = err.raw_response().and_then(HasStatus::body_text);
+        let tag = |name: &str| body.as_deref().and_then(|b| xml_tag(b, name));
         let code = match (err.code(), http_status) {
             (Some(code), _) => code.to_string(),
-            (None, Some(status)) => format!("HTTP {status}"),
+            (None, Some(status)) => tag("Code").unwrap_or_else(|| format!("HTTP {status}")),
             (None, None) => match err {
                 SdkError::TimeoutError(_) => "Timeout".to_string(),
                 SdkError::DispatchFailure(_) => "DispatchFailure".to_string(),
@@ -50,6 +55,7 @@ impl AwsError {
             message: err
                 .message()
                 .map(str::to_string)
+                .or_else(|| tag("Message"))
                 .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
             request_id: err.request_id().map(str::to_string),
             http_status,
@@ -57,15 +63,33 @@ impl AwsError {
     }
 }
 
-/// The HTTP status of a raw response, whatever the response type.
+/// The HTTP status (and body) of a raw response, whatever the response type.
 pub(crate) trait HasStatus {
     fn status(&self) -> u16;
+    fn body_text(&self) -> Option<String>;
 }
 
 impl HasStatus for HttpResponse {
     fn status(&self) -> u16 {
         self.status().as_u16()
     }
+    fn body_text(&self) -> Option<String> {
+        self.body()
+            .bytes()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(str::to_string)
+    }
+}
+
+/// The text of the first `<name>...</name>` in an XML error body.
+fn xml_tag(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let len = body.get(start..)?.find(&format!("</{name}>"))?;
+    body.get(start..start + len)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 /// How the SDK retries throttling and 5xx answers.
@@ -123,6 +147,7 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sns: aws_sdk_sns::Client,
     pub sts: aws_sdk_sts::Client,
+    pub prober: probe::AwsProber,
 }
 
 impl Clients {
@@ -153,6 +178,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(conf),
             sns: aws_sdk_sns::Client::new(conf),
             sts: aws_sdk_sts::Client::new(conf),
+            prober: probe::AwsProber::new(conf),
         }
     }
 
@@ -210,6 +236,19 @@ impl crate::audit::FindingSink for SnsSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_from_unparsed_error_bodies() {
+        let body = r#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: x is not authorized</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(xml_tag(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(
+            xml_tag(body, "Message").as_deref(),
+            Some("User: x is not authorized")
+        );
+        assert_eq!(xml_tag(body, "RequestId"), None);
+        assert_eq!(xml_tag("<Code></Code>", "Code"), None);
+        assert_eq!(xml_tag("<Code>unterminated", "Code"), None);
+    }
 
     #[test]
     fn retry_settings_from_env() {

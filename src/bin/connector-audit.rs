@@ -10,6 +10,7 @@ use connector_audit::audit::{
 use connector_audit::aws::{Clients, RetrySettings, SnsSink};
 use connector_audit::dump::parse_dump;
 use connector_audit::model::{Severity, Source};
+use connector_audit::probe::ProbeOptions;
 use connector_audit::render;
 use connector_audit::rules::registry::{RULES, find};
 use std::io::{IsTerminal, Write};
@@ -60,6 +61,8 @@ enum Command {
         /// Retry mode (default: AWS_RETRY_MODE, else adaptive).
         #[arg(long, value_enum)]
         retry_mode: Option<RetryMode>,
+        #[command(flatten)]
+        probe: ProbeArgs,
     },
     /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table or JSON.
     Render {
@@ -99,6 +102,52 @@ struct Common {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Severity,
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// Probe effective access with each role's own credentials (sts:AssumeRole with a session
+    /// policy confined to `connector-audit-probe/` keys; never writes).
+    #[arg(long)]
+    probe: bool,
+    /// A bucket of yours that no connector should reach; probed for every role.
+    #[arg(long, value_name = "BUCKET", requires = "probe")]
+    probe_canary: Option<String>,
+    /// Skip the DeleteObject check (on a versioned bucket it leaves a delete marker under
+    /// `connector-audit-probe/`).
+    #[arg(long, requires = "probe")]
+    probe_no_delete: bool,
+    /// Roles probed at once.
+    #[arg(long, default_value_t = connector_audit::probe::DEFAULT_CONCURRENCY, value_name = "N", requires = "probe")]
+    probe_concurrency: usize,
+    /// Stop starting probes after this many seconds; roles not probed are listed.
+    #[arg(long, value_name = "SECONDS", requires = "probe")]
+    probe_budget: Option<f64>,
+}
+
+impl ProbeArgs {
+    fn options(&self) -> anyhow::Result<Option<ProbeOptions>> {
+        if !self.probe {
+            return Ok(None);
+        }
+        let options = ProbeOptions {
+            canary_bucket: self.probe_canary.clone(),
+            delete: !self.probe_no_delete,
+            concurrency: self.probe_concurrency,
+        };
+        options.validate()?;
+        Ok(Some(options))
+    }
+
+    fn deadline(&self) -> anyhow::Result<Option<std::time::Instant>> {
+        self.probe_budget
+            .map(|s| {
+                std::time::Duration::try_from_secs_f64(s)
+                    .map(|d| std::time::Instant::now() + d)
+                    .map_err(|_| anyhow::anyhow!("--probe-budget `{s}` is not a number of seconds"))
+            })
+            .transpose()
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -209,7 +258,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             profile,
             max_attempts,
             retry_mode,
+            probe,
         } => {
+            let probe_options = probe.options()?;
+            let deadline = probe.deadline()?;
             let mut retry =
                 RetrySettings::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
             if let Some(n) = max_attempts {
@@ -235,8 +287,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     min_severity: publish_min_severity,
                     run_id: new_run_id(),
                     generated_at: now_rfc3339(),
+                    probe: probe_options,
+                    deadline,
                 };
-                match run_live(&clients, sink.as_ref(), &run).await {
+                match run_live(&clients, Some(&clients.prober), sink.as_ref(), &run).await {
                     Ok(outcome) => {
                         if sink.is_some() {
                             eprintln!(

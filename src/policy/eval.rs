@@ -108,6 +108,44 @@ where
     }
 }
 
+/// How sure a set of statements is about a request, for comparing with what AWS answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certainty {
+    /// An Allow certainly applies and no Deny may.
+    Allowed,
+    /// No Allow may apply, or a Deny certainly does.
+    Denied,
+    /// The answer turns on context the scenario leaves open.
+    Depends,
+}
+
+/// Like [`decide`], but says when the answer depends on unknown context instead of
+/// leaning towards Allow.
+pub fn certainty<'a, I>(statements: I, req: &Request<'_>) -> Certainty
+where
+    I: IntoIterator<Item = &'a Statement>,
+    I::IntoIter: Clone,
+{
+    let all = statements.into_iter();
+    if certainly_denied(all.clone(), req) {
+        return Certainty::Denied;
+    }
+    let deny_possible = all
+        .clone()
+        .any(|s| s.effect == Effect::Deny && s.applies(req).possible());
+    let allows: Vec<Truth> = all
+        .filter(|s| s.effect == Effect::Allow)
+        .map(|s| s.applies(req))
+        .collect();
+    if !allows.iter().any(|t| t.possible()) {
+        Certainty::Denied
+    } else if allows.contains(&Truth::True) && !deny_possible {
+        Certainty::Allowed
+    } else {
+        Certainty::Depends
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +190,35 @@ mod tests {
         assert_eq!(decide_trust(doc, &right), Decision::Allowed);
         // not modelled: the Deny may not apply, so the Allow stands
         assert_eq!(decide_trust(doc, &Scenario::new()), Decision::Allowed);
+    }
+
+    #[test]
+    fn certainty_separates_sure_from_conditional() {
+        let p = Policy::parse(
+            r#"{"Statement":[
+              {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a/*"},
+              {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*",
+               "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+              {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::a/secret/*"}
+            ]}"#,
+        )
+        .unwrap();
+        let s = Scenario::new();
+        let ask = |resource: &'static str| {
+            certainty(
+                &p.statements,
+                &Request {
+                    caller: None,
+                    action: "s3:GetObject",
+                    resource: Some(resource),
+                    scenario: &s,
+                },
+            )
+        };
+        assert_eq!(ask("arn:aws:s3:::a/x"), Certainty::Allowed);
+        assert_eq!(ask("arn:aws:s3:::b/x"), Certainty::Depends);
+        assert_eq!(ask("arn:aws:s3:::a/secret/x"), Certainty::Denied);
+        assert_eq!(ask("arn:aws:s3:::c/x"), Certainty::Denied);
     }
 
     #[test]

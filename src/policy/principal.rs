@@ -147,7 +147,7 @@ impl Principal {
 
 /// `arn:aws:sts::A:assumed-role/R/session` -> `arn:aws:iam::A:role/R`: IAM matches a role's
 /// sessions against the role's ARN.
-fn session_of(arn: &str) -> Option<String> {
+pub fn session_of(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if let ["arn", partition, "sts", _, account, resource] = parts.as_slice() {
         let rest = resource.strip_prefix("assumed-role/")?;

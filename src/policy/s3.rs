@@ -164,6 +164,55 @@ impl Permissions {
         super::eval::decide(self.statements(), &req) == super::eval::Decision::Allowed
     }
 
+    /// How sure the documents are that the role may do `action` on `resource` in `scenario`.
+    pub fn certainty(
+        &self,
+        action: &str,
+        resource: &str,
+        scenario: &Scenario,
+    ) -> super::eval::Certainty {
+        let req = Request {
+            caller: None,
+            action,
+            resource: Some(resource),
+            scenario,
+        };
+        super::eval::certainty(self.statements(), &req)
+    }
+
+    /// The first Allow statement that may grant `action` on `resource`: `(policy, statement)`.
+    pub fn allowing_statement(
+        &self,
+        action: &str,
+        resource: &str,
+        scenario: &Scenario,
+    ) -> Option<(usize, usize)> {
+        let req = Request {
+            caller: None,
+            action,
+            resource: Some(resource),
+            scenario,
+        };
+        self.policies.iter().enumerate().find_map(|(pi, p)| {
+            p.statements
+                .iter()
+                .position(|s| s.effect == Effect::Allow && s.applies(&req).possible())
+                .map(|si| (pi, si))
+        })
+    }
+
+    /// Buckets the policies name literally for a data or list action (no wildcard in the name).
+    pub fn named_buckets(&self) -> BTreeSet<String> {
+        self.grants
+            .iter()
+            .filter(|g| g.action.is_data_or_list())
+            .filter_map(|g| match &g.bucket {
+                Bucket::Named(b) if !b.contains(['*', '?']) => Some(b.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Which buckets can this role reach with `action` (e.g. `s3:GetObject`)?
     pub fn buckets_for(&self, action: &str) -> BTreeSet<Bucket> {
         self.grants

@@ -122,6 +122,29 @@ pub fn pinned_external_ids(statement: &Statement) -> Vec<&str> {
         .collect()
 }
 
+/// How `caller` (the auditor) gets in, if the trust policy lets it: `Some(None)` with no
+/// external id, `Some(Some(id))` with the id its own statement pins, `None` not at all.
+pub fn entry_for<'a>(policy: &'a Policy, caller: &Caller) -> Option<Option<&'a str>> {
+    let allows = policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow);
+    let absent = Scenario::new().with(EXTERNAL_ID, KeyState::Absent);
+    if allows
+        .clone()
+        .any(|s| statement_grants(policy, s, caller, ASSUME_ROLE, &absent))
+    {
+        return Some(None);
+    }
+    allows
+        .flat_map(|s| pinned_external_ids(s).into_iter().map(move |id| (s, id)))
+        .find(|(s, id)| {
+            let known = Scenario::new().with(EXTERNAL_ID, KeyState::Known(vec![id.to_string()]));
+            statement_grants(policy, s, caller, ASSUME_ROLE, &known)
+        })
+        .map(|(_, id)| Some(id))
+}
+
 /// Does `statement` grant `sts:AssumeRole` at all (any caller, any context)?
 pub fn mentions_assume_role(statement: &Statement) -> bool {
     statement.action.matches_action(ASSUME_ROLE)
@@ -198,5 +221,31 @@ mod tests {
         assert_eq!(fps.len(), 1);
         assert_eq!(fps[0].account, "222233334444");
         assert!(foreign_principals(&p, "123456789012", &["222233334444".into()]).is_empty());
+    }
+
+    #[test]
+    fn the_auditors_way_in() {
+        let auditor = Caller::Aws {
+            arn: "arn:aws:iam::123456789012:role/connector-audit".into(),
+            account: "123456789012".into(),
+        };
+        let doc = r#"{"Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::428641199958:role/v"},"Action":"sts:AssumeRole",
+           "Condition":{"StringEquals":{"sts:ExternalId":"vendor-secret"}}},
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/connector-audit"},"Action":"sts:AssumeRole",
+           "Condition":{"StringEquals":{"sts:ExternalId":"audit-id"}}}]}"#;
+        let p = Policy::parse(doc).unwrap();
+        // the auditor's own statement's id, never the vendor's
+        assert_eq!(entry_for(&p, &auditor), Some(Some("audit-id")));
+        let open = Policy::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry_for(&open, &auditor), Some(None));
+        let vendor_only = Policy::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"428641199958"},"Action":"sts:AssumeRole"}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry_for(&vendor_only, &auditor), None);
     }
 }

@@ -7,6 +7,9 @@ pub mod registry;
 
 mod permissions_admin;
 mod policy_unparseable;
+mod probe_out_of_scope_access;
+mod probe_static_mismatch;
+mod probe_unavailable;
 mod s3_bucket_admin;
 mod s3_unused_delete;
 mod s3_wildcard_bucket;
@@ -16,7 +19,7 @@ mod trust_missing_external_id;
 mod trust_unscoped_federation;
 mod trust_weak_external_id;
 
-use crate::model::{Access, Finding, PolicyRef, RoleSnapshot, Severity, StatementRef};
+use crate::model::{Access, Finding, PolicyRef, RoleProbe, RoleSnapshot, Severity, StatementRef};
 use crate::policy::s3::{Permissions, S3Grant};
 use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
 use crate::policy::{Policy, PolicyError, Statement};
@@ -48,6 +51,8 @@ pub struct RoleView<'a> {
     permission_refs: Vec<PolicyRef>,
     /// The `connector-access` tag, when present and valid.
     pub access: Option<Access>,
+    /// What the probe saw with the role's credentials, when the run probed.
+    pub probe: Option<&'a RoleProbe>,
 }
 
 impl<'a> RoleView<'a> {
@@ -85,7 +90,14 @@ impl<'a> RoleView<'a> {
             permissions: Permissions::new(parsed),
             permission_refs,
             access,
+            probe: None,
         }
+    }
+
+    /// The view with the probe's results for the role.
+    pub fn with_probe(mut self, probe: Option<&'a RoleProbe>) -> RoleView<'a> {
+        self.probe = probe;
+        self
     }
 
     pub fn account_id(&self) -> &str {
@@ -120,6 +132,41 @@ impl<'a> RoleView<'a> {
         out
     }
 
+    /// Does the probe confirm what a rule read in the documents? Among the probe's requests
+    /// that `relevant` picks: `Some((true, buckets))` when some were allowed (on those
+    /// buckets), `Some((false, []))` when all were refused, `None` when there were none.
+    pub fn probe_confirmation(
+        &self,
+        relevant: impl Fn(&crate::model::ProbeCheck) -> bool,
+    ) -> Option<(bool, BTreeSet<String>)> {
+        let probe = self.probe.filter(|p| p.assumed)?;
+        let checks: Vec<_> = probe.checks.iter().filter(|c| relevant(c)).collect();
+        if checks.is_empty() {
+            return None;
+        }
+        let reached: BTreeSet<String> = checks
+            .iter()
+            .filter(|c| c.outcome == crate::model::Outcome::Allowed)
+            .map(|c| c.bucket.clone())
+            .collect();
+        Some((!reached.is_empty(), reached))
+    }
+
+    /// Adds `confirmed_by_probe` (and `probe_buckets`) to a finding's evidence.
+    pub(crate) fn add_probe_evidence(
+        &self,
+        finding: &mut Finding,
+        relevant: impl Fn(&crate::model::ProbeCheck) -> bool,
+    ) {
+        if let (Some((confirmed, buckets)), Some(obj)) = (
+            self.probe_confirmation(relevant),
+            finding.evidence.as_object_mut(),
+        ) {
+            obj.insert("confirmed_by_probe".into(), confirmed.into());
+            obj.insert("probe_buckets".into(), serde_json::json!(buckets));
+        }
+    }
+
     /// A finding of `rule` on this role, with its stable id.
     pub fn finding(
         &self,
@@ -130,11 +177,33 @@ impl<'a> RoleView<'a> {
         evidence: serde_json::Value,
         remediation: String,
     ) -> Finding {
+        self.finding_keyed(rule, policy, statement, "", message, evidence, remediation)
+    }
+
+    /// A finding that one (policy, statement) can yield several times: `key` (e.g. a bucket
+    /// and an action) keeps their ids apart. An empty key gives [`RoleView::finding`]'s id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finding_keyed(
+        &self,
+        rule: &Rule,
+        policy: PolicyRef,
+        statement: Option<&Statement>,
+        key: &str,
+        message: String,
+        evidence: serde_json::Value,
+        remediation: String,
+    ) -> Finding {
         let statement = statement.map(|s| StatementRef {
             index: s.index,
             sid: s.sid.clone(),
         });
-        let id = fingerprint(rule.id, &self.snapshot.arn, &policy, statement.as_ref());
+        let id = fingerprint(
+            rule.id,
+            &self.snapshot.arn,
+            &policy,
+            statement.as_ref(),
+            key,
+        );
         Finding {
             id,
             rule: rule.id.to_string(),
@@ -150,17 +219,22 @@ impl<'a> RoleView<'a> {
     }
 }
 
-/// `sha256(rule | role | policy | statement)`, first 16 hex digits.
+/// `sha256(rule | role | policy | statement [| key])`, first 16 hex digits.
 fn fingerprint(
     rule: &str,
     role_arn: &str,
     policy: &PolicyRef,
     st: Option<&StatementRef>,
+    key: &str,
 ) -> String {
     let mut h = Sha256::new();
     let statement = st.map(|s| s.index.to_string()).unwrap_or_default();
     for part in [rule, role_arn, &policy.to_string(), &statement] {
         h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    if !key.is_empty() {
+        h.update(key.as_bytes());
         h.update([0u8]);
     }
     h.finalize()
@@ -177,6 +251,8 @@ pub struct RuleContext {
     pub trusted_accounts: Vec<String>,
     /// For each enforced external id value: the foreign accounts trusted with it, over all roles.
     pub external_id_accounts: BTreeMap<String, BTreeSet<String>>,
+    /// The principal that probed the roles, when the run probed.
+    pub auditor_arn: Option<String>,
 }
 
 impl RuleContext {
@@ -200,6 +276,7 @@ impl RuleContext {
         RuleContext {
             trusted_accounts,
             external_id_accounts,
+            auditor_arn: None,
         }
     }
 }

@@ -2,9 +2,10 @@
 //! Order is the order of the report and of `connector-audit rules`.
 
 use super::{
-    Rule, permissions_admin, policy_unparseable, s3_bucket_admin, s3_unused_delete,
-    s3_wildcard_bucket, trust_any_principal, trust_confused_deputy, trust_missing_external_id,
-    trust_unscoped_federation, trust_weak_external_id,
+    Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
+    probe_unavailable, s3_bucket_admin, s3_unused_delete, s3_wildcard_bucket, trust_any_principal,
+    trust_confused_deputy, trust_missing_external_id, trust_unscoped_federation,
+    trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -18,6 +19,9 @@ pub static RULES: &[&Rule] = &[
     &s3_bucket_admin::RULE,
     &permissions_admin::RULE,
     &policy_unparseable::RULE,
+    &probe_out_of_scope_access::RULE,
+    &probe_static_mismatch::RULE,
+    &probe_unavailable::RULE,
 ];
 
 /// Looks a rule up by id.
@@ -64,6 +68,9 @@ mod tests {
             "s3-bucket-admin",
             "permissions-admin",
             "policy-unparseable",
+            "probe-out-of-scope-access",
+            "probe-static-mismatch",
+            "probe-unavailable",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }

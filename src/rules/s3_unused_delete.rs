@@ -56,7 +56,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             })
             .collect();
         let policy = role.policy_ref(pi);
-        out.push(role.finding(
+        let mut f = role.finding(
             &RULE,
             policy.clone(),
             Some(statement),
@@ -79,7 +79,14 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 statement_label(statement),
                 Access::TAG
             ),
-        ));
+        );
+        // the probe tries DeleteObject only: it says nothing of DeleteObjectVersion alone
+        if actions.contains("s3:DeleteObject") {
+            role.add_probe_evidence(&mut f, |c| {
+                c.action == crate::model::ProbeAction::DeleteObject
+            });
+        }
+        out.push(f);
     }
 }
 
@@ -89,6 +96,39 @@ mod tests {
     use crate::rules::testing::{SAME_ACCOUNT_TRUST, check as run, role, seed, seed_roles};
 
     const PUT_DELETE: &str = r#"{"Statement":{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::exports/*"}}"#;
+
+    #[test]
+    fn the_probe_confirms_or_not() {
+        use crate::model::{BucketScope, Outcome, Predicted, ProbeAction, ProbeCheck, RoleProbe};
+        let snapshot = role(
+            SAME_ACCOUNT_TRUST,
+            &[PUT_DELETE],
+            &[("connector-access", "append")],
+        );
+        let probe = |outcome| RoleProbe {
+            assumed: true,
+            checks: vec![ProbeCheck {
+                bucket: "exports".into(),
+                scope: BucketScope::InScope,
+                action: ProbeAction::DeleteObject,
+                predicted: Predicted::Allowed,
+                outcome,
+                error_code: None,
+                note: None,
+            }],
+            ..RoleProbe::default()
+        };
+        for (outcome, confirmed) in [(Outcome::Allowed, true), (Outcome::Denied, false)] {
+            let p = probe(outcome);
+            let view = RoleView::new(&snapshot).with_probe(Some(&p));
+            let mut out = vec![];
+            (RULE.check)(&view, &RuleContext::default(), &mut out);
+            assert_eq!(out[0].evidence["confirmed_by_probe"], confirmed);
+        }
+        // no probe: no claim either way
+        let f = run(&RULE, &snapshot);
+        assert!(f[0].evidence.get("confirmed_by_probe").is_none());
+    }
 
     #[test]
     fn fires_for_access_without_delete() {

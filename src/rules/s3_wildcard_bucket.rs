@@ -68,6 +68,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         if !writes.is_empty() {
             f.severity = Severity::Critical;
         }
+        role.add_probe_evidence(&mut f, |c| c.scope != crate::model::BucketScope::InScope);
         out.push(f);
     }
 }

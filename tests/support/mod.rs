@@ -30,6 +30,11 @@ pub struct Moto {
 impl Moto {
     /// Starts moto with the AWS managed policies loaded and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Like [`Moto::start`], with extra environment for the server (e.g. request recording).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let venv = std::env::var("CONNECTOR_AUDIT_VENV")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
@@ -47,6 +52,12 @@ impl Moto {
         let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            // the recorder writes to a file: one per server, not the shared working directory
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                std::env::temp_dir().join(format!("connector-audit-moto-recording-{port}")),
+            )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -85,14 +96,78 @@ impl Moto {
 
     /// SDK configuration for the emulator: static credentials, us-east-1.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        self.sdk_config_as("testing", "testing").await
+    }
+
+    /// SDK configuration for the emulator with these access keys.
+    pub async fn sdk_config_as(&self, key: &str, secret: &str) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "static",
+                key, secret, None, None, "static",
             ))
             .load()
             .await
+    }
+
+    /// Turns IAM enforcement on (moto's `reset-auth`): the three free calls create an admin
+    /// user with an `Allow *` policy, whose SDK configuration is returned. From then on every
+    /// call is checked against the caller's identity policies.
+    pub async fn enforce_iam(&self) -> aws_config::SdkConfig {
+        let answer = self.http("POST", "/moto-api/reset-auth", "3").unwrap();
+        assert!(answer.contains(" 200 "), "reset-auth: {answer}");
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config().await);
+        iam.create_user().user_name("admin").send().await.unwrap();
+        let key = iam
+            .create_access_key()
+            .user_name("admin")
+            .send()
+            .await
+            .unwrap()
+            .access_key
+            .unwrap();
+        iam.put_user_policy()
+            .user_name("admin")
+            .policy_name("admin")
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        let admin = self
+            .sdk_config_as(key.access_key_id(), key.secret_access_key())
+            .await;
+        // enforcement is on: the dummy keys no longer work
+        let denied = aws_sdk_iam::Client::new(&self.sdk_config().await)
+            .list_users()
+            .send()
+            .await;
+        assert!(denied.is_err(), "moto did not turn IAM enforcement on");
+        admin
+    }
+
+    /// Starts recording requests (the server must run with `MOTO_ENABLE_RECORDING=True`).
+    pub fn start_recording(&self) {
+        let _ = self.http("POST", "/moto-api/recorder/reset-recording", "");
+        let answer = self
+            .http("POST", "/moto-api/recorder/start-recording", "")
+            .unwrap();
+        assert!(answer.contains(" 200 "), "{answer}");
+    }
+
+    /// The requests recorded since [`Moto::start_recording`]: method, URL, headers, body.
+    pub fn recording(&self) -> Vec<Value> {
+        let _ = self.http("POST", "/moto-api/recorder/stop-recording", "");
+        let answer = self
+            .http("GET", "/moto-api/recorder/download-recording", "")
+            .unwrap();
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        body.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -100,6 +175,9 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(
+            std::env::temp_dir().join(format!("connector-audit-moto-recording-{}", self.port)),
+        );
     }
 }
 
