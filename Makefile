@@ -55,3 +55,4 @@ bench: venv
 	scripts/bench.sh
 	scripts/bench-live.sh
 	scripts/bench-probe.sh
+	scripts/bench-faults.sh

@@ -1,7 +1,7 @@
 //! Orchestration: an [`Inventory`] (from a dump or from IAM) -> the connector roles selected
 //! by tag (and by name) -> every rule -> a [`Report`] -> the messages subscribers get.
-//! The live path ([`run_live`]) reaches AWS only through three small traits, [`RoleSource`],
-//! [`Prober`] and [`FindingSink`], implemented in `aws/`; the clock and the run id come from
+//! The live path ([`Live`]) reaches AWS only through four small traits, [`RoleSource`],
+//! [`Prober`], [`ReportStore`] and [`FindingSink`], implemented in `aws/`; the clock and the run id come from
 //! the caller. Probing ([`gather_probes`]) is scheduled here: bounded concurrency, and a
 //! deadline after which no role is started and unfinished ones are listed, never dropped.
 
@@ -355,6 +355,8 @@ pub struct LiveOutcome {
     pub report: Report,
     /// Messages accepted by the sink (0 when not publishing).
     pub published: usize,
+    /// Where the report was stored, when a store was given.
+    pub stored: Option<String>,
 }
 
 /// A live run that could not finish. The report is kept whenever one was built, so that the
@@ -364,65 +366,229 @@ pub enum LiveError {
     #[error("publishing the findings failed: {source}")]
     Publish {
         report: Box<Report>,
+        /// Where the report was stored before publishing failed, if it was.
+        stored: Option<String>,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
-/// Inventory -> audit -> publish. An inventory that cannot be read at all still gives a
-/// report (no roles, `complete: false`, the error named) and a published summary, so that
-/// subscribers hear of it.
-pub async fn run_live<S: RoleSource, Pr: Prober + Sync, P: FindingSink>(
-    source: &S,
-    prober: Option<&Pr>,
-    sink: Option<&P>,
-    run: &LiveRun,
-) -> Result<LiveOutcome, LiveError> {
-    let inventory = match source.inventory().await {
-        Ok(inv) => inv,
-        Err(e) => Inventory {
+/// Where a live run keeps the report before publishing (S3, in `aws/`).
+pub trait ReportStore {
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// Writes `json` under `key`; returns where it went (e.g. `s3://bucket/key`).
+    fn store(
+        &self,
+        key: &str,
+        json: Vec<u8>,
+    ) -> impl Future<Output = Result<String, Self::Error>> + Send;
+}
+
+/// Stands for a collaborator a live run does not have (see [`Live`]).
+#[derive(Debug)]
+pub enum Nothing {}
+
+impl std::fmt::Display for Nothing {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl std::error::Error for Nothing {}
+
+impl Prober for Nothing {
+    type Error = Nothing;
+    async fn auditor(&self) -> Result<String, Nothing> {
+        match *self {}
+    }
+    async fn probe(&self, _: &RolePlan) -> RoleProbe {
+        match *self {}
+    }
+}
+
+impl ReportStore for Nothing {
+    type Error = Nothing;
+    async fn store(&self, _: &str, _: Vec<u8>) -> Result<String, Nothing> {
+        match *self {}
+    }
+}
+
+impl FindingSink for Nothing {
+    type Error = Nothing;
+    async fn publish(&self, _: &[Message]) -> Result<usize, Nothing> {
+        match *self {}
+    }
+}
+
+/// The key of a run's report in the report bucket: `reports/YYYY/MM/DD/<run-id>.json`.
+pub fn report_key(generated_at: &str, run_id: &str) -> String {
+    let day = generated_at
+        .get(..10)
+        .filter(|d| d.len() == 10 && d.chars().all(|c| c.is_ascii_digit() || c == '-'))
+        .map(|d| d.replace('-', "/"))
+        .unwrap_or_else(|| "undated".to_string());
+    let id: String = run_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    format!("reports/{day}/{id}.json")
+}
+
+/// A live run's collaborators: where roles come from and, optionally, who probes them, where
+/// the report is kept and where messages go.
+///
+/// ```no_run
+/// # async fn f(clients: &connector_audit::aws::Clients, run: &connector_audit::audit::LiveRun) {
+/// use connector_audit::audit::Live;
+/// let outcome = Live::new(clients).prober(Some(&clients.prober)).run(run).await;
+/// # }
+/// ```
+pub struct Live<'a, S, Pr = Nothing, St = Nothing, P = Nothing> {
+    source: &'a S,
+    prober: Option<&'a Pr>,
+    store: Option<&'a St>,
+    sink: Option<&'a P>,
+}
+
+impl<'a, S: RoleSource> Live<'a, S> {
+    pub fn new(source: &'a S) -> Live<'a, S> {
+        Live {
+            source,
+            prober: None,
+            store: None,
+            sink: None,
+        }
+    }
+}
+
+impl<'a, S, Pr, St, P> Live<'a, S, Pr, St, P> {
+    /// Probes with `prober` when the run asks for it.
+    pub fn prober<Q: Prober>(self, prober: Option<&'a Q>) -> Live<'a, S, Q, St, P> {
+        Live {
+            source: self.source,
+            prober,
+            store: self.store,
+            sink: self.sink,
+        }
+    }
+
+    /// Keeps the report in `store` before publishing.
+    pub fn store<Q: ReportStore>(self, store: Option<&'a Q>) -> Live<'a, S, Pr, Q, P> {
+        Live {
+            source: self.source,
+            prober: self.prober,
+            store,
+            sink: self.sink,
+        }
+    }
+
+    /// Publishes the messages to `sink`.
+    pub fn sink<Q: FindingSink>(self, sink: Option<&'a Q>) -> Live<'a, S, Pr, St, Q> {
+        Live {
+            source: self.source,
+            prober: self.prober,
+            store: self.store,
+            sink,
+        }
+    }
+}
+
+impl<S, Pr, St, P> Live<'_, S, Pr, St, P>
+where
+    S: RoleSource,
+    Pr: Prober + Sync,
+    St: ReportStore,
+    P: FindingSink,
+{
+    /// Inventory -> probe -> audit -> store -> publish. An inventory that cannot be read (or
+    /// not before the deadline) still gives a report (no roles, `complete: false`, the error
+    /// named) and a published summary, so that subscribers hear of it. The report is stored
+    /// before publishing, so that it survives a publishing failure.
+    pub async fn run(&self, run: &LiveRun) -> Result<LiveOutcome, LiveError> {
+        let failed = |code: &str, message: String| Inventory {
             account_id: None,
             roles: Vec::new(),
             errors: vec![ErrorEntry {
                 role_name: None,
                 operation: "inventory".into(),
-                code: "InventoryFailed".into(),
-                message: format!("no role could be read: {e}"),
+                code: code.into(),
+                message,
             }],
-        },
-    };
-    let evidence = match (prober, &run.probe) {
-        (Some(prober), Some(options)) => {
-            let selected = select(&inventory.roles, &run.options);
-            gather_probes(prober, &selected, options, &run.run_id, run.deadline).await
+        };
+        let read = self.source.inventory();
+        let inventory = match run.deadline {
+            None => read.await.map_err(|e| e.to_string()),
+            Some(d) => match tokio::time::timeout_at(tokio::time::Instant::from_std(d), read).await
+            {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err(String::new()),
+            },
+        };
+        let inventory = match inventory {
+            Ok(inv) => inv,
+            Err(e) if e.is_empty() => failed(
+                "DeadlineExceeded",
+                "the roles could not be read before the invocation's deadline: no role was audited"
+                    .into(),
+            ),
+            Err(e) => failed("InventoryFailed", format!("no role could be read: {e}")),
+        };
+        let evidence = match (self.prober, &run.probe) {
+            (Some(prober), Some(options)) => {
+                let selected = select(&inventory.roles, &run.options);
+                gather_probes(prober, &selected, options, &run.run_id, run.deadline).await
+            }
+            _ => Evidence::default(),
+        };
+        let mut report = audit_with(
+            inventory,
+            &run.options,
+            Source::Live,
+            run.generated_at.clone(),
+            evidence,
+        );
+        let mut stored = None;
+        if let Some(store) = self.store {
+            let key = report_key(&report.generated_at, &run.run_id);
+            let json = serde_json::to_vec(&report).unwrap_or_default();
+            match store.store(&key, json).await {
+                Ok(location) => stored = Some(location),
+                Err(e) => {
+                    report.errors.push(ErrorEntry {
+                        role_name: None,
+                        operation: "store-report".into(),
+                        code: "StoreFailed".into(),
+                        message: format!("the report could not be written to `{key}`: {e}"),
+                    });
+                    report.complete = false;
+                }
+            }
         }
-        _ => Evidence::default(),
-    };
-    let report = audit_with(
-        inventory,
-        &run.options,
-        Source::Live,
-        run.generated_at.clone(),
-        evidence,
-    );
-    let Some(sink) = sink else {
-        return Ok(LiveOutcome {
-            report,
-            published: 0,
-        });
-    };
-    let info = RunInfo {
-        run_id: &run.run_id,
-        account_id: report.account_id.as_deref().unwrap_or("unknown"),
-        min_severity: run.min_severity,
-    };
-    let messages = messages(&report, &info);
-    match sink.publish(&messages).await {
-        Ok(published) => Ok(LiveOutcome { report, published }),
-        Err(e) => Err(LiveError::Publish {
-            report: Box::new(report),
-            source: Box::new(e),
-        }),
+        let Some(sink) = self.sink else {
+            return Ok(LiveOutcome {
+                report,
+                published: 0,
+                stored,
+            });
+        };
+        let info = RunInfo {
+            run_id: &run.run_id,
+            account_id: report.account_id.as_deref().unwrap_or("unknown"),
+            min_severity: run.min_severity,
+        };
+        let messages = messages(&report, &info);
+        match sink.publish(&messages).await {
+            Ok(published) => Ok(LiveOutcome {
+                report,
+                published,
+                stored,
+            }),
+            Err(e) => Err(LiveError::Publish {
+                report: Box::new(report),
+                stored,
+                source: Box::new(e),
+            }),
+        }
     }
 }
 
@@ -511,6 +677,15 @@ mod tests {
             [("plain", "NotAConnectorRole"), ("ghost", "NoSuchEntity")]
         );
         assert!(!report.complete);
+    }
+
+    #[test]
+    fn report_keys() {
+        assert_eq!(
+            report_key("2026-11-23T02:00:00Z", "0a1f7a8c-807c-4085"),
+            "reports/2026/11/23/0a1f7a8c-807c-4085.json"
+        );
+        assert_eq!(report_key("t", "../x y"), "reports/undated/..xy.json");
     }
 
     #[test]

@@ -20,7 +20,15 @@ pub enum DumpError {
     },
     #[error("{0}")]
     Shape(String),
+    #[error(
+        "the dump is {size} bytes, over the {limit}-byte limit (IAM's own limits keep a whole account's dump far below it)"
+    )]
+    TooLarge { size: u64, limit: u64 },
 }
+
+/// The largest dump accepted: parsing holds it in memory several times over, and an account
+/// at IAM's quotas (5,000 roles, 10 KB of inline policy each) stays far below it.
+pub const MAX_DUMP_BYTES: u64 = 128 << 20;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -98,6 +106,12 @@ fn document_text(value: &Value) -> String {
 /// Parses a dump. Fails only when the file as a whole is unusable; per-role problems are
 /// error entries in the inventory.
 pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
+    if text.len() as u64 > MAX_DUMP_BYTES {
+        return Err(DumpError::TooLarge {
+            size: text.len() as u64,
+            limit: MAX_DUMP_BYTES,
+        });
+    }
     let root: Value = serde_json::from_str(text).map_err(|e| DumpError::Json {
         message: strip_position(&e),
         line: e.line(),

@@ -9,8 +9,8 @@
 //!   `probe_delete`;
 //! - anything else fails the invocation with an error naming the accepted fields.
 
-use crate::audit::{AuditOptions, LiveError, LiveRun, run_live};
-use crate::aws::{Clients, SnsSink};
+use crate::audit::{AuditOptions, Live, LiveError, LiveRun};
+use crate::aws::{Clients, S3ReportStore, SnsSink};
 use crate::model::{Report, Severity};
 use crate::policy::document::kind;
 use crate::policy::principal::is_account_id;
@@ -31,6 +31,30 @@ const ACCEPTED: &str = "an EventBridge Scheduled Event, or a JSON object with th
 `roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
 `trusted_accounts` (array of 12-digit account ids), `publish` (boolean), `min_severity` \
 (critical|high|medium|low|info), `probe` (boolean), `probe_delete` (boolean)";
+
+/// The log filter for `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`): that level for
+/// the function's own code, `info` for the AWS SDK and the HTTP stack, whose debug lines
+/// carry request details such as access key ids. A full directive (with `=` or `,`, e.g.
+/// `info,aws_smithy_runtime=debug`) is used as given: the operator asked for it.
+pub fn log_filter(level: &str) -> tracing_subscriber::EnvFilter {
+    let level = level.trim();
+    let directive = if level.contains(['=', ',']) {
+        level.to_string()
+    } else {
+        let level = match level.to_ascii_lowercase().as_str() {
+            l @ ("error" | "warn" | "info" | "debug" | "trace") => l.to_string(),
+            _ => "info".to_string(),
+        };
+        let quiet = if level == "error" || level == "warn" {
+            level.clone()
+        } else {
+            "info".to_string()
+        };
+        format!("{quiet},connector_audit={level},bootstrap={level}")
+    };
+    tracing_subscriber::EnvFilter::try_new(&directive)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
 
 /// A bad environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +77,8 @@ pub struct Config {
     pub probe_options: ProbeOptions,
     /// Time kept free at the end of an invocation for reporting and publishing.
     pub deadline_margin: Duration,
+    /// Where each run's report is written before publishing (`REPORT_BUCKET`).
+    pub report_bucket: Option<String>,
 }
 
 /// `on`/`off` and the usual spellings of a boolean.
@@ -92,7 +118,7 @@ impl Config {
     /// Reads `CONNECTOR_TAG_KEY`, `CONNECTOR_TAG_VALUE`, `TRUSTED_ACCOUNT_IDS` (comma or space
     /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
-    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30).
+    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -156,6 +182,15 @@ impl Config {
             Some(v) => number("DEADLINE_MARGIN_SECONDS", &v, 0..=600)?,
             None => 30,
         });
+        let report_bucket = nonempty("REPORT_BUCKET");
+        if let Some(b) = &report_bucket
+            && !crate::probe::is_bucket_name(b)
+        {
+            return Err(ConfigError {
+                name: "REPORT_BUCKET",
+                message: format!("`{b}` is not a valid S3 bucket name"),
+            });
+        }
         Ok(Config {
             tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
             tag_value: nonempty("CONNECTOR_TAG_VALUE"),
@@ -165,6 +200,7 @@ impl Config {
             probe,
             probe_options,
             deadline_margin,
+            report_bucket,
         })
     }
 }
@@ -333,22 +369,29 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         }),
         (true, None) => return Err(HandlerError::NoTopic),
     };
-    match run_live(
-        &deps.clients,
-        Some(&deps.clients.prober),
-        sink.as_ref(),
-        &run,
-    )
-    .await
-    {
+    let store = cfg.report_bucket.as_ref().map(|bucket| S3ReportStore {
+        client: deps.clients.s3.clone(),
+        bucket: bucket.clone(),
+    });
+    let live = Live::new(&deps.clients)
+        .prober(Some(&deps.clients.prober))
+        .store(store.as_ref())
+        .sink(sink.as_ref());
+    match live.run(&run).await {
         Ok(outcome) => {
-            log_outcome(&outcome.report, &run, outcome.published);
+            log_outcome(
+                &outcome.report,
+                &run,
+                outcome.published,
+                outcome.stored.as_deref(),
+            );
             Ok(response(&outcome.report))
         }
         Err(e) => {
-            let LiveError::Publish { report, .. } = &e;
+            let LiveError::Publish { report, stored, .. } = &e;
             tracing::error!(
                 run_id = %run.run_id,
+                stored = stored.as_deref().unwrap_or("-"),
                 report = %serde_json::to_string(report).unwrap_or_default(),
                 error = %e,
                 "publishing failed; the full report follows in this line"
@@ -379,7 +422,7 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
     Some(Instant::now() + remaining.saturating_sub(margin))
 }
 
-fn log_outcome(report: &Report, run: &LiveRun, published: usize) {
+fn log_outcome(report: &Report, run: &LiveRun, published: usize, stored: Option<&str>) {
     let c = &report.summary.findings;
     tracing::info!(
         run_id = %run.run_id,
@@ -392,6 +435,7 @@ fn log_outcome(report: &Report, run: &LiveRun, published: usize) {
         complete = report.complete,
         errors = report.errors.len(),
         published,
+        stored = stored.unwrap_or("-"),
         "audit finished"
     );
     for e in &report.errors {
@@ -482,6 +526,7 @@ mod tests {
             ("PROBE", "maybe", "`maybe`"),
             ("PROBE_CANARY_BUCKET", "Not_A_Bucket", "`Not_A_Bucket`"),
             ("PROBE_CONCURRENCY", "0", "from 1 to 64"),
+            ("REPORT_BUCKET", "s3://reports", "`s3://reports`"),
             ("DEADLINE_MARGIN_SECONDS", "-1", "`-1`"),
         ] {
             let e = Config::from_env(env(&[(name, value)]))

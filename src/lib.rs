@@ -12,7 +12,8 @@
 //! - [`probe`]: the probe's pure half: the session policy that confines it, keys under
 //!   `connector-audit-probe/`, the buckets in scope, the engine's predictions, reading answers.
 //! - [`audit`]: orchestration: select connector roles by tag, probe them (bounded, within a
-//!   deadline), run the rules, build the report.
+//!   deadline), run the rules, build the report; [`audit::Live`] is the whole live run
+//!   (inventory, probe, rules, store the report, publish).
 //! - [`render`]: the report as a table for people or JSON for machines.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's

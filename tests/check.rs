@@ -351,6 +351,30 @@ fn missing_managed_policy_is_an_error_entry() {
 }
 
 #[test]
+fn an_incomplete_audit_exits_3_and_names_the_roles() {
+    let input = fixture("missing-managed.json");
+    // exit 3 even with --fail-on info and findings present: findings may be missing
+    for fail_on in ["critical", "info"] {
+        let out = cli(&[
+            "check",
+            "--input",
+            input.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            fail_on,
+        ]);
+        assert_eq!(out.status.code(), Some(3), "{fail_on}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("incomplete") && err.contains("onyx-s3-full-missing"),
+            "{err}"
+        );
+        assert_eq!(stdout_json(&out)["complete"], false);
+    }
+}
+
+#[test]
 fn rules_command() {
     let out = cli(&["rules"]);
     assert_eq!(out.status.code(), Some(0));

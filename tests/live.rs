@@ -11,8 +11,7 @@
 
 mod support;
 
-use connector_audit::audit::{AuditOptions, FindingSink, LiveError, LiveRun, audit, run_live};
-use connector_audit::aws::probe::AwsProber;
+use connector_audit::audit::{AuditOptions, FindingSink, Live, LiveError, LiveRun, audit};
 use connector_audit::aws::{Clients, SnsSink};
 use connector_audit::dump::parse_dump;
 use connector_audit::lambda::{Config, Deps, handle};
@@ -98,10 +97,10 @@ fn findings_key(r: &Report) -> Vec<(String, String, String, Severity)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_audit_gives_the_same_findings_as_check_on_the_dump() {
     let (_moto, _conf, clients, _topic, _queue) = demo_account().await;
-    let live =
-        run_live::<_, AwsProber, SnsSink>(&clients, None, None, &live_run(AuditOptions::default()))
-            .await
-            .unwrap();
+    let live = Live::new(&clients)
+        .run(&live_run(AuditOptions::default()))
+        .await
+        .unwrap();
     let offline = audit(
         parse_dump(&std::fs::read_to_string(fixture("demo-account.json")).unwrap()).unwrap(),
         &AuditOptions::default(),
@@ -243,11 +242,11 @@ async fn a_trust_that_is_not_json_is_a_finding_and_the_others_are_audited() {
     let conf = moto.sdk_config().await;
     seed_from_dump(&conf, &dump_json("malformed-trust.json")).await;
     let clients = Clients::from_conf(&conf);
-    let r =
-        run_live::<_, AwsProber, SnsSink>(&clients, None, None, &live_run(AuditOptions::default()))
-            .await
-            .unwrap()
-            .report;
+    let r = Live::new(&clients)
+        .run(&live_run(AuditOptions::default()))
+        .await
+        .unwrap()
+        .report;
     assert_eq!(r.summary.roles_audited, 2);
     assert_eq!(r.findings.len(), 1);
     assert_eq!(r.findings[0].rule, "policy-unparseable");
@@ -262,15 +261,12 @@ async fn publishing_to_a_missing_topic_fails_and_keeps_the_report() {
         client: clients.sns.clone(),
         topic_arn: missing.into(),
     };
-    match run_live::<_, AwsProber, _>(
-        &clients,
-        None,
-        Some(&sink),
-        &live_run(AuditOptions::default()),
-    )
-    .await
+    match Live::new(&clients)
+        .sink(Some(&sink))
+        .run(&live_run(AuditOptions::default()))
+        .await
     {
-        Err(LiveError::Publish { report, source }) => {
+        Err(LiveError::Publish { report, source, .. }) => {
             assert_eq!(report.summary.roles_audited, 16);
             assert_eq!(report.findings.len(), 16);
             let msg = source.to_string();

@@ -11,8 +11,8 @@
 
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use connector_audit::audit::{AuditOptions, LiveRun, run_live};
-use connector_audit::aws::{Clients, SnsSink, inventory};
+use connector_audit::audit::{AuditOptions, Live, LiveRun};
+use connector_audit::aws::{Clients, inventory};
 use connector_audit::model::Severity;
 
 const TRUST_ANY: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
@@ -76,15 +76,11 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
         probe: None,
         deadline: None,
     };
-    run_live::<_, connector_audit::aws::probe::AwsProber, SnsSink>(
-        &clients(replay).await,
-        None,
-        None,
-        &run,
-    )
-    .await
-    .unwrap()
-    .report
+    Live::new(&clients(replay).await)
+        .run(&run)
+        .await
+        .unwrap()
+        .report
 }
 
 async fn clients(replay: &StaticReplayClient) -> Clients {

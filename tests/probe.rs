@@ -14,16 +14,16 @@
 mod support;
 
 use aws_sdk_iam::types::Tag;
-use connector_audit::audit::{AuditOptions, LiveRun, run_live};
-use connector_audit::aws::{Clients, SnsSink};
-use connector_audit::lambda::{Config, Deps, handle};
+use connector_audit::audit::{AuditOptions, Live, LiveRun};
+use connector_audit::aws::Clients;
+use connector_audit::lambda::handle;
 use connector_audit::model::{Outcome, Report, RoleProbe};
 use connector_audit::probe::{PREFIX, ProbeOptions};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use support::Moto;
+use support::{Moto, deps, now_ms, object, s3_client};
 
 const VENDOR: &str = "arn:aws:iam::428641199958:root";
 const AUDITOR: &str = "arn:aws:iam::123456789012:user/auditor";
@@ -213,14 +213,6 @@ async fn account_with_keys() -> (
     (moto, admin, auditor, keys)
 }
 
-fn s3_client(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(conf)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
 /// Every object of every bucket, with its content.
 async fn objects(admin: &aws_config::SdkConfig) -> BTreeMap<String, Vec<u8>> {
     let s3 = s3_client(admin);
@@ -230,19 +222,7 @@ async fn objects(admin: &aws_config::SdkConfig) -> BTreeMap<String, Vec<u8>> {
         let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
         for o in listed.contents() {
             let key = o.key().unwrap();
-            let body = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .unwrap()
-                .body
-                .collect()
-                .await
-                .unwrap()
-                .into_bytes()
-                .to_vec();
+            let body = object(&s3, bucket, key).await;
             out.insert(format!("{bucket}/{key}"), body);
         }
     }
@@ -302,11 +282,12 @@ async fn observed_access_matches_each_roles_policies_and_nothing_is_touched() {
     assert_eq!(before.len(), 9);
     let clients = Clients::from_conf(&auditor);
     moto.start_recording();
-    let report =
-        run_live::<_, _, SnsSink>(&clients, Some(&clients.prober), None, &run(canary(), None))
-            .await
-            .unwrap()
-            .report;
+    let report = Live::new(&clients)
+        .prober(Some(&clients.prober))
+        .run(&run(canary(), None))
+        .await
+        .unwrap()
+        .report;
     let recording = moto.recording();
 
     let table = |role: &str| outcomes(probe_of(&report, role));
@@ -464,25 +445,6 @@ async fn observed_access_matches_each_roles_policies_and_nothing_is_touched() {
     }
 }
 
-fn deps(clients: &Clients, env: &[(&str, &str)]) -> Deps {
-    Deps {
-        clients: clients.clone(),
-        config: Config::from_env(|k| {
-            env.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap(),
-    }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_deadline_ends_in_time_and_lists_the_roles_not_probed() {
     let (_moto, _admin, auditor) = account().await;
@@ -540,7 +502,9 @@ async fn a_short_deadline_ends_in_time_and_lists_the_roles_not_probed() {
     );
     let report = tokio::time::timeout(
         Duration::from_secs(120),
-        run_live::<_, _, SnsSink>(&clients, Some(&clients.prober), None, &short),
+        Live::new(&clients)
+            .prober(Some(&clients.prober))
+            .run(&short),
     )
     .await
     .expect("the run did not return")

@@ -69,6 +69,12 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
         .iter()
         .map(|r| snapshot(r, &documents, &mut errors))
         .collect::<Vec<_>>();
+    tracing::debug!(
+        roles = snapshots.len(),
+        customer_managed_policies = local.len(),
+        policy_errors = errors.len(),
+        "inventory read"
+    );
     Ok(Inventory::new(snapshots, errors))
 }
 

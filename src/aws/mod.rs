@@ -147,6 +147,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sns: aws_sdk_sns::Client,
     pub sts: aws_sdk_sts::Client,
+    /// S3 with the auditor's own credentials (the report bucket).
+    pub s3: aws_sdk_s3::Client,
     pub prober: probe::AwsProber,
 }
 
@@ -178,6 +180,11 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(conf),
             sns: aws_sdk_sns::Client::new(conf),
             sts: aws_sdk_sts::Client::new(conf),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(conf)
+                    .force_path_style(conf.endpoint_url().is_some())
+                    .build(),
+            ),
             prober: probe::AwsProber::new(conf),
         }
     }
@@ -230,6 +237,30 @@ impl crate::audit::FindingSink for SnsSink {
         messages: &[crate::notify::Message],
     ) -> Result<usize, publish::PublishError> {
         publish::publish(&self.client, &self.topic_arn, messages).await
+    }
+}
+
+/// An S3 bucket as the place a run's report is kept (`REPORT_BUCKET`).
+#[derive(Debug, Clone)]
+pub struct S3ReportStore {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl crate::audit::ReportStore for S3ReportStore {
+    type Error = AwsError;
+
+    async fn store(&self, key: &str, json: Vec<u8>) -> Result<String, AwsError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(json.into())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:PutObject", &e))?;
+        Ok(format!("s3://{}/{key}", self.bucket))
     }
 }
 

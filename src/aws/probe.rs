@@ -154,6 +154,7 @@ impl crate::audit::Prober for AwsProber {
         let credentials = match assumed {
             Err(e) => {
                 let err = AwsError::from_sdk("sts:AssumeRole", &e);
+                tracing::debug!(role = %plan.role_arn, code = %err.code, "sts:AssumeRole refused");
                 return plan.not_probed(&err.code, err.to_string());
             }
             Ok(out) => match out.credentials() {
@@ -172,6 +173,13 @@ impl crate::audit::Prober for AwsProber {
                 }
             },
         };
+        tracing::debug!(
+            role = %plan.role_arn,
+            session = %plan.session_name,
+            external_id_used = plan.external_id.is_some(),
+            checks = plan.checks.len(),
+            "role assumed for probing"
+        );
         let default = self.s3(&credentials, None);
         let mut regional: Option<(String, String, aws_sdk_s3::Client)> = None;
         let mut checks = Vec::with_capacity(plan.checks.len());
@@ -208,8 +216,18 @@ impl AwsProber {
         };
         let first = ask(client, &check.bucket, check.action, &check.key).await;
         let Some(region) = first.redirect else {
-            return check.observe(&first.answer);
+            let observed = check.observe(&first.answer);
+            tracing::debug!(
+                bucket = %check.bucket,
+                action = check.action.as_str(),
+                key = check.key.as_str(),
+                outcome = ?observed.outcome,
+                code = observed.error_code.as_deref().unwrap_or("-"),
+                "probe request answered"
+            );
+            return observed;
         };
+        tracing::debug!(bucket = %check.bucket, %region, "S3 redirected the probe to the bucket's region");
         if regional
             .as_ref()
             .is_some_and(|(b, r, _)| *b == check.bucket && *r == region)

@@ -50,6 +50,12 @@ pub async fn publish(
                 .await
                 .map_err(|e| AwsError::from_sdk("sns:PublishBatch", &e))?;
             published += out.successful().len();
+            tracing::debug!(
+                attempt,
+                accepted = out.successful().len(),
+                failed = out.failed().len(),
+                "sns:PublishBatch answered"
+            );
             let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
             if let Some(f) = out.failed().first() {
                 last_failure = format!(

@@ -1,9 +1,10 @@
 //! The Lambda function (`bootstrap` on `provided.al2023`). Builds the AWS clients and reads the
 //! configuration once, outside the handler, then serves events. Logs are JSON lines for
-//! CloudWatch; `LOG_LEVEL` sets the level (default `info`).
+//! CloudWatch; `LOG_LEVEL` sets the level of the function's own lines (default `info`; the
+//! SDK stays at `info`, see [`log_filter`]).
 
 use connector_audit::aws::{Clients, RetrySettings};
-use connector_audit::lambda::{Config, Deps, handle};
+use connector_audit::lambda::{Config, Deps, handle, log_filter};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -12,15 +13,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_string());
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(log_filter(&level))
         .with_current_span(false)
         .with_target(false)
         .without_time() // CloudWatch stamps every line
         .init();
-    let config = Config::from_env(|k| std::env::var(k).ok())?;
-    let retry = RetrySettings::from_env(|k| std::env::var(k).ok())?;
+    // a bad setting ends the process at init, with the variable named in a JSON log line
+    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
+        tracing::error!(error = %e, "bad configuration: the function cannot start");
+    })?;
+    let retry = RetrySettings::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
+        tracing::error!(error = %e, "bad configuration: the function cannot start");
+    })?;
     let deps = Deps {
         clients: Clients::from_env(None, None, retry).await,
         config,

@@ -1,13 +1,15 @@
 //! The `connector-audit` CLI: a thin shell over the library. Parses flags, reads the input
 //! (a dump, or IAM itself), prints the report, and turns the outcome into an exit code:
-//! 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage, input or AWS error.
+//! 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage, input or AWS error,
+//! 3 the audit is incomplete (some role or document was not audited: see the report's
+//! `errors`); 3 wins over 0 and 1, since findings may be missing.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use connector_audit::audit::{
-    AuditOptions, LiveError, LiveRun, audit, new_run_id, now_rfc3339, run_live,
+    AuditOptions, Live, LiveError, LiveRun, audit, new_run_id, now_rfc3339,
 };
-use connector_audit::aws::{Clients, RetrySettings, SnsSink};
+use connector_audit::aws::{Clients, RetrySettings, S3ReportStore, SnsSink};
 use connector_audit::dump::parse_dump;
 use connector_audit::model::{Severity, Source};
 use connector_audit::probe::ProbeOptions;
@@ -46,6 +48,9 @@ enum Command {
         /// Publish the findings and a summary to this SNS topic.
         #[arg(long, value_name = "TOPIC_ARN")]
         publish: Option<String>,
+        /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`) before publishing.
+        #[arg(long, value_name = "BUCKET")]
+        report_bucket: Option<String>,
         /// Lowest severity published with --publish.
         #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
         publish_min_severity: Severity,
@@ -259,6 +264,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_attempts,
             retry_mode,
             probe,
+            report_bucket,
         } => {
             let probe_options = probe.options()?;
             let deadline = probe.deadline()?;
@@ -290,8 +296,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     probe: probe_options,
                     deadline,
                 };
-                match run_live(&clients, Some(&clients.prober), sink.as_ref(), &run).await {
+                let store = report_bucket.map(|bucket| S3ReportStore {
+                    client: clients.s3.clone(),
+                    bucket,
+                });
+                let live = Live::new(&clients)
+                    .prober(Some(&clients.prober))
+                    .store(store.as_ref())
+                    .sink(sink.as_ref());
+                match live.run(&run).await {
                     Ok(outcome) => {
+                        if let Some(at) = &outcome.stored {
+                            eprintln!("connector-audit: report written to {at}");
+                        }
                         if sink.is_some() {
                             eprintln!(
                                 "connector-audit: published {} message(s)",
@@ -300,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         }
                         emit(&outcome.report, &common)
                     }
-                    Err(LiveError::Publish { report, source }) => {
+                    Err(LiveError::Publish { report, source, .. }) => {
                         // the report is still shown; the failure is the exit status
                         let _ = emit(&report, &common);
                         Err(anyhow::anyhow!("publishing the findings failed: {source}"))
@@ -311,13 +328,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A file's text, or standard input for `-`.
+/// A file's text, or standard input for `-`, refusing more than [`MAX_DUMP_BYTES`] before
+/// reading it (a file's size is checked first; standard input is read up to the limit).
 fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
-    if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+    use std::io::Read;
+    let limit = connector_audit::dump::MAX_DUMP_BYTES;
+    let (name, reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
+        ("standard input".to_string(), Box::new(std::io::stdin()))
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+        let name = format!("`{}`", path.display());
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > limit {
+            anyhow::bail!(
+                "{name} is {size} bytes, over the {limit}-byte limit (an account at IAM's quotas stays far below it)"
+            );
+        }
+        (name, Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > limit {
+        anyhow::bail!("{name} is over the {limit}-byte limit");
     }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{name} is not UTF-8 text: invalid byte at offset {}",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Prints the report and maps it to the exit code.
@@ -327,7 +369,26 @@ fn emit(report: &connector_audit::model::Report, common: &Common) -> anyhow::Res
         Format::Table => render::table(report),
     };
     print(&text)?;
-    Ok(if render::fails(report, common.fail_on) {
+    Ok(if !report.complete {
+        let roles: std::collections::BTreeSet<&str> = report
+            .errors
+            .iter()
+            .filter_map(|e| e.role_name.as_deref())
+            .collect();
+        eprintln!(
+            "connector-audit: the audit is incomplete: {} error(s){}; see the report's `errors`",
+            report.errors.len(),
+            if roles.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", roles not audited in full: {}",
+                    roles.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            }
+        );
+        ExitCode::from(3)
+    } else if render::fails(report, common.fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -11,6 +11,10 @@ use super::wildcard;
 use serde::Serialize;
 use serde_json::Value;
 
+/// At most this many statements in a document: IAM's document size limits (10,240 characters
+/// inline, 6,144 managed) allow a few hundred, and the engine's work grows with their square.
+pub const MAX_STATEMENTS: usize = 2_000;
+
 /// A parsed policy document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
@@ -120,6 +124,15 @@ impl Policy {
         }
         let statements = match raw_statements {
             None => return Err(shape("Statement", "missing".into())),
+            Some(Value::Array(list)) if list.len() > MAX_STATEMENTS => {
+                return Err(shape(
+                    "Statement",
+                    format!(
+                        "{} statements, more than the {MAX_STATEMENTS} accepted (IAM's size limits allow a few hundred at most)",
+                        list.len()
+                    ),
+                ));
+            }
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()

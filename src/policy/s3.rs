@@ -291,12 +291,30 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
     set.into_iter().collect()
 }
 
+/// The bucket an S3 ARN pattern names, when it names one literally
+/// (`arn:aws:s3:::exports/*` -> `exports`; `*`, `arn:aws:s3:::exp*` -> none).
+fn literal_bucket(pattern: &str) -> Option<&str> {
+    let rest = pattern.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("s3:::")?;
+    let bucket = rest.split('/').next()?;
+    (!partition.contains(['*', '?']) && !bucket.is_empty() && !bucket.contains(['*', '?']))
+        .then_some(bucket)
+}
+
 fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
     let mut grants = Vec::new();
     let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
     let all: Vec<&Statement> = policies.iter().flat_map(|p| p.statements.iter()).collect();
-    let has_deny = all.iter().any(|s| s.effect == Effect::Deny);
+    // only Deny statements can take a grant away: check those alone
+    let denies: Vec<&Statement> = all
+        .iter()
+        .copied()
+        .filter(|s| s.effect == Effect::Deny)
+        .collect();
     let scenario = Scenario::new();
+    // witness -> its position in the candidates, for statements naming literal resources
+    let mut index: Option<std::collections::HashMap<String, Vec<usize>>> = None;
     for (pi, policy) in policies.iter().enumerate() {
         for statement in policy
             .statements
@@ -324,10 +342,43 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     })
                     .collect()
             });
-            for index in actions {
-                let (Some(action), Some(qualified)) =
-                    (S3_ACTIONS.get(index), qualified_names().get(index))
-                else {
+            // a statement whose patterns all name their bucket literally can match only that
+            // bucket's witnesses: look them up instead of testing every witness (linear, not
+            // quadratic, in the number of statements)
+            let buckets: Option<Vec<&str>> = if resources.negated {
+                None
+            } else {
+                resources.items.iter().map(|r| literal_bucket(r)).collect()
+            };
+            let positions: Vec<usize> = match buckets {
+                Some(buckets) => {
+                    let idx = index.get_or_insert_with(|| {
+                        let mut m: std::collections::HashMap<String, Vec<usize>> =
+                            std::collections::HashMap::new();
+                        for (i, (w, _, _)) in cands.iter().enumerate() {
+                            if let Some((_, bucket, _)) = parse_s3_arn(w) {
+                                m.entry(bucket.to_string()).or_default().push(i);
+                            }
+                        }
+                        m
+                    });
+                    let mut p: Vec<usize> = buckets
+                        .iter()
+                        .filter_map(|b| idx.get(*b))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    p.sort_unstable();
+                    p.dedup();
+                    p
+                }
+                None => (0..cands.len()).collect(),
+            };
+            for action_index in actions {
+                let (Some(action), Some(qualified)) = (
+                    S3_ACTIONS.get(action_index),
+                    qualified_names().get(action_index),
+                ) else {
                     continue;
                 };
                 let want_object = match action.resource {
@@ -335,7 +386,7 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     S3Resource::Bucket => false,
                     _ => continue,
                 };
-                for (witness, bucket, object) in cands.iter() {
+                for (witness, bucket, object) in positions.iter().filter_map(|i| cands.get(*i)) {
                     if *object != want_object || !resources.matches_resource(witness) {
                         continue;
                     }
@@ -348,7 +399,7 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     if statement.applies(&req) == Truth::False {
                         continue;
                     }
-                    if has_deny && certainly_denied(all.iter().copied(), &req) {
+                    if !denies.is_empty() && certainly_denied(denies.iter().copied(), &req) {
                         continue;
                     }
                     grants.push(S3Grant {

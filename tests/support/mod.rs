@@ -19,6 +19,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod fault_proxy;
+
 pub const ACCOUNT: &str = "123456789012";
 
 /// A running moto server.
@@ -343,4 +345,53 @@ pub async fn drain(conf: &aws_config::SdkConfig, queue_url: &str) -> Vec<Value> 
         }
     }
     out
+}
+
+/// An S3 client for the emulator (path-style addressing).
+pub fn s3_client(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// The bytes of an object.
+pub async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec()
+}
+
+/// The function's dependencies with these clients and this environment.
+pub fn deps(
+    clients: &connector_audit::aws::Clients,
+    env: &[(&str, &str)],
+) -> connector_audit::lambda::Deps {
+    connector_audit::lambda::Deps {
+        clients: clients.clone(),
+        config: connector_audit::lambda::Config::from_env(|k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap(),
+    }
+}
+
+/// Now, in milliseconds since the epoch (the unit of a Lambda deadline).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
