@@ -56,3 +56,4 @@ bench: venv
 	scripts/bench-live.sh
 	scripts/bench-probe.sh
 	scripts/bench-faults.sh
+	scripts/bench-usage.sh

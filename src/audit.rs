@@ -14,6 +14,7 @@ use crate::policy::principal::is_account_id;
 use crate::probe::{ProbeOptions, RolePlan, plan};
 use crate::rules::registry::RULES;
 use crate::rules::{RoleView, RuleContext, run_all};
+use crate::usage::{UsageEvidence, UsageOptions};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -114,6 +115,10 @@ pub struct Evidence {
     /// The probe of each probed role, by role ARN.
     pub probes: BTreeMap<String, RoleProbe>,
     pub probe: Option<ProbeSummary>,
+    /// What the CloudTrail trail says of deletes in the window.
+    pub usage: Option<UsageEvidence>,
+    /// The look-back window for usage rules (`role-unused`), in days.
+    pub lookback_days: Option<u32>,
     /// What kept evidence from being gathered (roles not probed, bad tags, ...).
     pub errors: Vec<ErrorEntry>,
 }
@@ -178,6 +183,11 @@ pub fn audit_with(
     errors.extend(evidence.errors);
     let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
     ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
+    ctx.usage = evidence.usage.clone();
+    ctx.lookback_days = evidence
+        .lookback_days
+        .or(evidence.usage.as_ref().map(|u| u.window_days));
+    ctx.today = crate::usage::date_of(&generated_at);
     let mut findings = run_all(&views, &ctx);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views
@@ -205,6 +215,7 @@ pub fn audit_with(
         findings,
         errors,
         probe: evidence.probe,
+        usage: evidence.usage,
     }
 }
 
@@ -347,6 +358,8 @@ pub struct LiveRun {
     pub probe: Option<ProbeOptions>,
     /// When the probing must stop so that reporting and publishing still fit.
     pub deadline: Option<Instant>,
+    /// Read usage evidence from a CloudTrail trail (needs a [`UsageSource`]).
+    pub usage: Option<UsageOptions>,
 }
 
 /// What a live run produced.
@@ -384,6 +397,18 @@ pub trait ReportStore {
     ) -> impl Future<Output = Result<String, Self::Error>> + Send;
 }
 
+/// Where a live run reads usage evidence (the CloudTrail trail in S3, in `aws/`).
+pub trait UsageSource {
+    /// Scans the window; never fails (what could not be read is in the errors).
+    fn scan(
+        &self,
+        options: &UsageOptions,
+        account: &str,
+        today: time::Date,
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = (UsageEvidence, Vec<ErrorEntry>)> + Send;
+}
+
 /// Stands for a collaborator a live run does not have (see [`Live`]).
 #[derive(Debug)]
 pub enum Nothing {}
@@ -409,6 +434,18 @@ impl Prober for Nothing {
 impl ReportStore for Nothing {
     type Error = Nothing;
     async fn store(&self, _: &str, _: Vec<u8>) -> Result<String, Nothing> {
+        match *self {}
+    }
+}
+
+impl UsageSource for Nothing {
+    async fn scan(
+        &self,
+        _: &UsageOptions,
+        _: &str,
+        _: time::Date,
+        _: Option<Instant>,
+    ) -> (UsageEvidence, Vec<ErrorEntry>) {
         match *self {}
     }
 }
@@ -443,11 +480,12 @@ pub fn report_key(generated_at: &str, run_id: &str) -> String {
 /// let outcome = Live::new(clients).prober(Some(&clients.prober)).run(run).await;
 /// # }
 /// ```
-pub struct Live<'a, S, Pr = Nothing, St = Nothing, P = Nothing> {
+pub struct Live<'a, S, Pr = Nothing, St = Nothing, P = Nothing, U = Nothing> {
     source: &'a S,
     prober: Option<&'a Pr>,
     store: Option<&'a St>,
     sink: Option<&'a P>,
+    usage: Option<&'a U>,
 }
 
 impl<'a, S: RoleSource> Live<'a, S> {
@@ -457,48 +495,64 @@ impl<'a, S: RoleSource> Live<'a, S> {
             prober: None,
             store: None,
             sink: None,
+            usage: None,
         }
     }
 }
 
-impl<'a, S, Pr, St, P> Live<'a, S, Pr, St, P> {
+impl<'a, S, Pr, St, P, U> Live<'a, S, Pr, St, P, U> {
     /// Probes with `prober` when the run asks for it.
-    pub fn prober<Q: Prober>(self, prober: Option<&'a Q>) -> Live<'a, S, Q, St, P> {
+    pub fn prober<Q: Prober>(self, prober: Option<&'a Q>) -> Live<'a, S, Q, St, P, U> {
         Live {
             source: self.source,
             prober,
             store: self.store,
             sink: self.sink,
+            usage: self.usage,
         }
     }
 
     /// Keeps the report in `store` before publishing.
-    pub fn store<Q: ReportStore>(self, store: Option<&'a Q>) -> Live<'a, S, Pr, Q, P> {
+    pub fn store<Q: ReportStore>(self, store: Option<&'a Q>) -> Live<'a, S, Pr, Q, P, U> {
         Live {
             source: self.source,
             prober: self.prober,
             store,
             sink: self.sink,
+            usage: self.usage,
         }
     }
 
     /// Publishes the messages to `sink`.
-    pub fn sink<Q: FindingSink>(self, sink: Option<&'a Q>) -> Live<'a, S, Pr, St, Q> {
+    pub fn sink<Q: FindingSink>(self, sink: Option<&'a Q>) -> Live<'a, S, Pr, St, Q, U> {
         Live {
             source: self.source,
             prober: self.prober,
             store: self.store,
             sink,
+            usage: self.usage,
+        }
+    }
+
+    /// Reads usage evidence from `usage` when the run asks for it.
+    pub fn usage<Q: UsageSource>(self, usage: Option<&'a Q>) -> Live<'a, S, Pr, St, P, Q> {
+        Live {
+            source: self.source,
+            prober: self.prober,
+            store: self.store,
+            sink: self.sink,
+            usage,
         }
     }
 }
 
-impl<S, Pr, St, P> Live<'_, S, Pr, St, P>
+impl<S, Pr, St, P, U> Live<'_, S, Pr, St, P, U>
 where
     S: RoleSource,
     Pr: Prober + Sync,
     St: ReportStore,
     P: FindingSink,
+    U: UsageSource,
 {
     /// Inventory -> probe -> audit -> store -> publish. An inventory that cannot be read (or
     /// not before the deadline) still gives a report (no roles, `complete: false`, the error
@@ -533,13 +587,30 @@ where
             ),
             Err(e) => failed("InventoryFailed", format!("no role could be read: {e}")),
         };
-        let evidence = match (self.prober, &run.probe) {
+        let mut evidence = match (self.prober, &run.probe) {
             (Some(prober), Some(options)) => {
                 let selected = select(&inventory.roles, &run.options);
                 gather_probes(prober, &selected, options, &run.run_id, run.deadline).await
             }
             _ => Evidence::default(),
         };
+        if let (Some(source), Some(options)) = (self.usage, &run.usage) {
+            let today = crate::usage::date_of(&run.generated_at);
+            match (inventory.account_id.as_deref(), today) {
+                (Some(account), Some(today)) => {
+                    let (usage, errors) = source.scan(options, account, today, run.deadline).await;
+                    evidence.usage = Some(usage);
+                    evidence.errors.extend(errors);
+                }
+                _ => evidence.errors.push(ErrorEntry {
+                    role_name: None,
+                    operation: "read-cloudtrail".into(),
+                    code: "AccountUnknown".into(),
+                    message: "the trail was not read: the account (or the run's date) is unknown"
+                        .into(),
+                }),
+            }
+        }
         let mut report = audit_with(
             inventory,
             &run.options,

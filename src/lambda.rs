@@ -79,6 +79,8 @@ pub struct Config {
     pub deadline_margin: Duration,
     /// Where each run's report is written before publishing (`REPORT_BUCKET`).
     pub report_bucket: Option<String>,
+    /// The CloudTrail trail to read usage evidence from (`CLOUDTRAIL_BUCKET`, ...).
+    pub usage: Option<crate::usage::UsageOptions>,
 }
 
 /// `on`/`off` and the usual spellings of a boolean.
@@ -118,7 +120,8 @@ impl Config {
     /// Reads `CONNECTOR_TAG_KEY`, `CONNECTOR_TAG_VALUE`, `TRUSTED_ACCOUNT_IDS` (comma or space
     /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
-    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`.
+    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`,
+    /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -191,6 +194,24 @@ impl Config {
                 message: format!("`{b}` is not a valid S3 bucket name"),
             });
         }
+        let lookback_days = match nonempty("USAGE_LOOKBACK_DAYS") {
+            Some(v) => number("USAGE_LOOKBACK_DAYS", &v, 1..=3650)? as u32,
+            None => crate::usage::DEFAULT_LOOKBACK_DAYS,
+        };
+        let usage = match nonempty("CLOUDTRAIL_BUCKET") {
+            Some(b) if !crate::probe::is_bucket_name(&b) => {
+                return Err(ConfigError {
+                    name: "CLOUDTRAIL_BUCKET",
+                    message: format!("`{b}` is not a valid S3 bucket name"),
+                });
+            }
+            Some(bucket) => Some(crate::usage::UsageOptions {
+                bucket,
+                prefix: nonempty("CLOUDTRAIL_PREFIX"),
+                lookback_days,
+            }),
+            None => None,
+        };
         Ok(Config {
             tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
             tag_value: nonempty("CONNECTOR_TAG_VALUE"),
@@ -201,6 +222,7 @@ impl Config {
             probe_options,
             deadline_margin,
             report_bucket,
+            usage,
         })
     }
 }
@@ -360,6 +382,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         generated_at: crate::audit::now_rfc3339(),
         probe,
         deadline: work_deadline(context.deadline, cfg.deadline_margin),
+        usage: cfg.usage.clone(),
     };
     let sink = match (od.publish.unwrap_or(true), &cfg.topic_arn) {
         (false, _) => None,
@@ -376,7 +399,8 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
     let live = Live::new(&deps.clients)
         .prober(Some(&deps.clients.prober))
         .store(store.as_ref())
-        .sink(sink.as_ref());
+        .sink(sink.as_ref())
+        .usage(Some(&deps.clients));
     match live.run(&run).await {
         Ok(outcome) => {
             log_outcome(
@@ -527,6 +551,8 @@ mod tests {
             ("PROBE_CANARY_BUCKET", "Not_A_Bucket", "`Not_A_Bucket`"),
             ("PROBE_CONCURRENCY", "0", "from 1 to 64"),
             ("REPORT_BUCKET", "s3://reports", "`s3://reports`"),
+            ("CLOUDTRAIL_BUCKET", "Trail_Bucket", "`Trail_Bucket`"),
+            ("USAGE_LOOKBACK_DAYS", "0", "from 1 to 3650"),
             ("DEADLINE_MARGIN_SECONDS", "-1", "`-1`"),
         ] {
             let e = Config::from_env(env(&[(name, value)]))
@@ -619,6 +645,7 @@ mod tests {
             findings,
             errors: vec![],
             probe: None,
+            usage: None,
         };
         let v = response(&report);
         assert!(

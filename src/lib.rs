@@ -11,13 +11,15 @@
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
 //! - [`probe`]: the probe's pure half: the session policy that confines it, keys under
 //!   `connector-audit-probe/`, the buckets in scope, the engine's predictions, reading answers.
+//! - [`usage`]: usage evidence: the look-back window, CloudTrail log files read record by
+//!   record, deletes by role, coverage.
 //! - [`audit`]: orchestration: select connector roles by tag, probe them (bounded, within a
 //!   deadline), run the rules, build the report; [`audit::Live`] is the whole live run
 //!   (inventory, probe, rules, store the report, publish).
 //! - [`render`]: the report as a table for people or JSON for machines.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
-//!   AssumeRole and S3 requests, SNS publishing.
+//!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing.
 //! - [`lambda`]: the function's configuration, the events it accepts, and its handler.
 //! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `rules`);
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.
@@ -66,3 +68,4 @@ pub mod policy;
 pub mod probe;
 pub mod render;
 pub mod rules;
+pub mod usage;

@@ -423,6 +423,9 @@ pub struct Report {
     /// Present when effective access was probed with the roles' own credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeSummary>,
+    /// Present when usage evidence was read from a CloudTrail trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::usage::UsageEvidence>,
 }
 
 impl Report {

@@ -367,6 +367,7 @@ mod tests {
             findings,
             errors: vec![],
             probe: None,
+            usage: None,
         }
     }
 

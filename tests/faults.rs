@@ -35,6 +35,7 @@ fn live_run() -> LiveRun {
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: None,
         deadline: None,
+        usage: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn live_run(options: AuditOptions) -> LiveRun {
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: None,
         deadline: None,
+        usage: None,
     }
 }
 

@@ -75,6 +75,7 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
         generated_at: "t".into(),
         probe: None,
         deadline: None,
+        usage: None,
     };
     Live::new(&clients(replay).await)
         .run(&run)

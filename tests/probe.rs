@@ -237,6 +237,7 @@ fn run(probe: ProbeOptions, deadline: Option<Instant>) -> LiveRun {
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: Some(probe),
         deadline,
+        usage: None,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod inventory;
 pub mod probe;
 pub mod publish;
+pub mod usage;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;

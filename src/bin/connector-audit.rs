@@ -7,7 +7,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use connector_audit::audit::{
-    AuditOptions, Live, LiveError, LiveRun, audit, new_run_id, now_rfc3339,
+    AuditOptions, Evidence, Live, LiveError, LiveRun, audit_with, new_run_id, now_rfc3339,
 };
 use connector_audit::aws::{Clients, RetrySettings, S3ReportStore, SnsSink};
 use connector_audit::dump::parse_dump;
@@ -48,6 +48,12 @@ enum Command {
         /// Publish the findings and a summary to this SNS topic.
         #[arg(long, value_name = "TOPIC_ARN")]
         publish: Option<String>,
+        /// Read S3 delete events from this CloudTrail trail bucket (usage evidence).
+        #[arg(long, value_name = "BUCKET")]
+        cloudtrail_bucket: Option<String>,
+        /// The trail's S3 key prefix, if it has one.
+        #[arg(long, value_name = "PREFIX", requires = "cloudtrail_bucket")]
+        cloudtrail_prefix: Option<String>,
         /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`) before publishing.
         #[arg(long, value_name = "BUCKET")]
         report_bucket: Option<String>,
@@ -107,6 +113,10 @@ struct Common {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Severity,
+    /// The usage window, in days: roles not used within it get `role-unused`, and the trail
+    /// (with --cloudtrail-bucket) is read over it [default with a trail: 90].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    lookback_days: Option<u32>,
 }
 
 #[derive(clap::Args)]
@@ -243,6 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tag_value: None,
                 trusted_accounts: vec![],
                 roles: vec![],
+                lookback_days: None,
                 format,
                 fail_on,
             };
@@ -252,7 +263,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = read_input(&input)?;
             let inventory = parse_dump(&text).with_context(|| format!("`{}`", input.display()))?;
             let options = common.options()?;
-            let report = audit(inventory, &options, Source::File, now_rfc3339());
+            let evidence = Evidence {
+                lookback_days: common.lookback_days,
+                ..Evidence::default()
+            };
+            let report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
             emit(&report, &common)
         }
         Command::Audit {
@@ -265,6 +280,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             retry_mode,
             probe,
             report_bucket,
+            cloudtrail_bucket,
+            cloudtrail_prefix,
         } => {
             let probe_options = probe.options()?;
             let deadline = probe.deadline()?;
@@ -295,6 +312,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     generated_at: now_rfc3339(),
                     probe: probe_options,
                     deadline,
+                    usage: cloudtrail_bucket.map(|bucket| connector_audit::usage::UsageOptions {
+                        bucket,
+                        prefix: cloudtrail_prefix,
+                        lookback_days: common
+                            .lookback_days
+                            .unwrap_or(connector_audit::usage::DEFAULT_LOOKBACK_DAYS),
+                    }),
                 };
                 let store = report_bucket.map(|bucket| S3ReportStore {
                     client: clients.s3.clone(),
@@ -303,7 +327,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let live = Live::new(&clients)
                     .prober(Some(&clients.prober))
                     .store(store.as_ref())
-                    .sink(sink.as_ref());
+                    .sink(sink.as_ref())
+                    .usage(Some(&clients));
                 match live.run(&run).await {
                     Ok(outcome) => {
                         if let Some(at) = &outcome.stored {

@@ -10,7 +10,9 @@ mod policy_unparseable;
 mod probe_out_of_scope_access;
 mod probe_static_mismatch;
 mod probe_unavailable;
+mod role_unused;
 mod s3_bucket_admin;
+mod s3_unexpected_delete;
 mod s3_unused_delete;
 mod s3_wildcard_bucket;
 mod trust_any_principal;
@@ -253,6 +255,12 @@ pub struct RuleContext {
     pub external_id_accounts: BTreeMap<String, BTreeSet<String>>,
     /// The principal that probed the roles, when the run probed.
     pub auditor_arn: Option<String>,
+    /// What the CloudTrail trail says of deletes, when it was read.
+    pub usage: Option<crate::usage::UsageEvidence>,
+    /// The look-back window of usage rules, in days (set by a trail or `--lookback-days`).
+    pub lookback_days: Option<u32>,
+    /// The run's date (UTC).
+    pub today: Option<time::Date>,
 }
 
 impl RuleContext {
@@ -277,6 +285,9 @@ impl RuleContext {
             trusted_accounts,
             external_id_accounts,
             auditor_arn: None,
+            usage: None,
+            lookback_days: None,
+            today: None,
         }
     }
 }

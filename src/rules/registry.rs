@@ -3,9 +3,9 @@
 
 use super::{
     Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
-    probe_unavailable, s3_bucket_admin, s3_unused_delete, s3_wildcard_bucket, trust_any_principal,
-    trust_confused_deputy, trust_missing_external_id, trust_unscoped_federation,
-    trust_weak_external_id,
+    probe_unavailable, role_unused, s3_bucket_admin, s3_unexpected_delete, s3_unused_delete,
+    s3_wildcard_bucket, trust_any_principal, trust_confused_deputy, trust_missing_external_id,
+    trust_unscoped_federation, trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -22,6 +22,8 @@ pub static RULES: &[&Rule] = &[
     &probe_out_of_scope_access::RULE,
     &probe_static_mismatch::RULE,
     &probe_unavailable::RULE,
+    &s3_unexpected_delete::RULE,
+    &role_unused::RULE,
 ];
 
 /// Looks a rule up by id.
@@ -71,6 +73,8 @@ mod tests {
             "probe-out-of-scope-access",
             "probe-static-mismatch",
             "probe-unavailable",
+            "s3-unexpected-delete",
+            "role-unused",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }

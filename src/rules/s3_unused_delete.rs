@@ -19,8 +19,11 @@ pub const DOC: &str = "\
 What it flags
   s3:DeleteObject or s3:DeleteObjectVersion reachable (directly, or through s3:*, s3:Delete*,
   `*` or NotAction), after Deny statements, while the evidence says the connector does not need
-  to delete. Evidence: the role's `connector-access` tag. `read`, `write`, `append` and
-  `read-write` exclude delete; `full` includes it; no tag means unknown and nothing is reported.
+  to delete. Evidence: the role's `connector-access` tag (`read`, `write`, `append` and
+  `read-write` exclude delete; `full` includes it; no tag means unknown), and, with a
+  CloudTrail trail configured, the trail: no delete event by the role's sessions in the
+  look-back window (unless the trail has no S3 data events at all). A role that did delete in
+  the window is never reported here (see s3-unexpected-delete).
 
 Why it matters
   Vendors often ask for delete only for a connection test (\"s3:DeleteObject is required to
@@ -38,11 +41,31 @@ Fix
   actions the connector uses); if the connector really deletes, tag the role
   connector-access=full.";
 
-fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
-    let Some(access) = role.access else { return };
-    if access.allows_delete() {
+fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
+    let usage = ctx.usage.as_ref();
+    let deleted = usage
+        .and_then(|u| u.deletes.get(&role.snapshot.arn))
+        .is_some_and(|d| d.count > 0);
+    if deleted {
+        // it does delete: s3-unexpected-delete says so when the tag excludes it
         return;
     }
+    let tag = role.access.filter(|a| !a.allows_delete());
+    let trail = usage.filter(|u| u.can_claim_absence());
+    if tag.is_none() && trail.is_none() {
+        return;
+    }
+    let trail_evidence = trail.map(|u| {
+        json!({
+            "source": "cloudtrail",
+            "coverage": u.coverage,
+            "window_days": u.window_days,
+            "days_covered": u.days_covered,
+            "files_scanned": u.files_scanned,
+            "events_scanned": u.events_scanned,
+            "last_delete": null,
+        })
+    });
     for ((pi, si), grants) in role.grants_by_statement(|g| g.action.is_object_delete()) {
         let Some(statement) = role.statement(pi, si) else {
             continue;
@@ -56,23 +79,40 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             })
             .collect();
         let policy = role.policy_ref(pi);
+        let reason = match (tag, trail) {
+            (Some(access), _) => format!(
+                "although the role is tagged {}={}",
+                Access::TAG,
+                access.as_str()
+            ),
+            (None, Some(u)) => format!(
+                "and CloudTrail shows no delete by the role in the last {} days ({} of them covered)",
+                u.window_days, u.days_covered
+            ),
+            (None, None) => String::new(),
+        };
+        let mut evidence = json!({
+            "actions": actions,
+            "buckets": buckets,
+            "evidence": match tag {
+                Some(access) => json!({ "source": "tag", "tag": Access::TAG, "value": access.as_str() }),
+                None => trail_evidence.clone().unwrap_or_default(),
+            },
+        });
+        if let (Some(_), Some(t), Some(obj)) = (tag, &trail_evidence, evidence.as_object_mut()) {
+            obj.insert("usage".into(), t.clone());
+        }
         let mut f = role.finding(
             &RULE,
             policy.clone(),
             Some(statement),
             format!(
-                "{} of {policy} grants {} on {} although the role is tagged {}={}",
+                "{} of {policy} grants {} on {} {reason}",
                 statement_label(statement),
                 join_short(&actions),
                 join_short(&buckets),
-                Access::TAG,
-                access.as_str()
             ),
-            json!({
-                "actions": actions,
-                "buckets": buckets,
-                "evidence": { "source": "tag", "tag": Access::TAG, "value": access.as_str() },
-            }),
+            evidence,
             format!(
                 "Remove {} from {} (a vendor's connection test needs it once, the connector does not); if the connector must delete, tag the role {}=full",
                 join_short(&actions),
@@ -96,6 +136,53 @@ mod tests {
     use crate::rules::testing::{SAME_ACCOUNT_TRUST, check as run, role, seed, seed_roles};
 
     const PUT_DELETE: &str = r#"{"Statement":{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::exports/*"}}"#;
+
+    #[test]
+    fn the_trail_says_unused_or_not() {
+        use crate::usage::{RoleDeletes, UsageEvidence};
+        let snapshot = role(
+            SAME_ACCOUNT_TRUST,
+            &[PUT_DELETE],
+            &[("connector-access", "full")],
+        );
+        let run_with = |deletes: u64, data_events: u64| {
+            let mut usage = UsageEvidence::new("trail", 90);
+            usage.days_covered = 90;
+            usage.s3_data_events = data_events;
+            if deletes > 0 {
+                usage.deletes.insert(
+                    snapshot.arn.clone(),
+                    RoleDeletes {
+                        count: deletes,
+                        ..RoleDeletes::default()
+                    },
+                );
+            }
+            usage.finish();
+            let ctx = RuleContext {
+                usage: Some(usage),
+                ..RuleContext::default()
+            };
+            let view = RoleView::new(&snapshot);
+            let mut out = vec![];
+            (RULE.check)(&view, &ctx, &mut out);
+            out
+        };
+        // tagged full, but the trail shows no delete in 90 days: fires on the trail's word
+        let f = run_with(0, 1000);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence["evidence"]["source"], "cloudtrail");
+        assert_eq!(
+            f[0].evidence["evidence"]["last_delete"],
+            serde_json::Value::Null
+        );
+        assert_eq!(f[0].evidence["evidence"]["coverage"], "full");
+        assert!(f[0].message.contains("CloudTrail shows no delete"));
+        // it deleted: not unused
+        assert!(run_with(3, 1000).is_empty());
+        // the trail has no S3 data events: it cannot say anything
+        assert!(run_with(0, 0).is_empty());
+    }
 
     #[test]
     fn the_probe_confirms_or_not() {
