@@ -302,3 +302,49 @@ async fn missing_days_make_the_coverage_partial_and_no_data_events_none() {
     );
     assert!(!rules_of(&report, "idle-full").contains(&"s3-unused-delete"));
 }
+
+/// At the deadline the scan stops, and the evidence says how far it got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scan_stops_at_the_deadline_and_says_so() {
+    let moto = Moto::start();
+    let (_conf, s3) = account(&moto).await;
+    write_trail(&s3, "trail", 3, |back, _| {
+        vec![event(
+            "DeleteObject",
+            "idle-full",
+            &time_of(back),
+            "exports",
+        )]
+    })
+    .await;
+    let options = UsageOptions {
+        bucket: "trail".into(),
+        prefix: None,
+        lookback_days: 3,
+    };
+    let today = OffsetDateTime::now_utc().date();
+    let (evidence, errors) = connector_audit::aws::usage::scan(
+        &s3,
+        &options,
+        ACCOUNT,
+        today,
+        Some(std::time::Instant::now()),
+    )
+    .await;
+    assert!(evidence.stopped_early);
+    assert_eq!(evidence.files_scanned, 0);
+    // nothing read: nothing claimed
+    assert_eq!(evidence.coverage, Some(Coverage::None));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.code == "DeadlineExceeded" && e.message.contains("after 0 file(s)")),
+        "{errors:?}"
+    );
+    // without a deadline the same trail is read whole
+    let (evidence, errors) =
+        connector_audit::aws::usage::scan(&s3, &options, ACCOUNT, today, None).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!((evidence.files_scanned, evidence.stopped_early), (6, false));
+    assert_eq!(evidence.deletes[&role_arn("idle-full")].count, 6);
+}
