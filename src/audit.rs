@@ -570,22 +570,21 @@ where
             }],
         };
         let read = self.source.inventory();
-        let inventory = match run.deadline {
-            None => read.await.map_err(|e| e.to_string()),
-            Some(d) => match tokio::time::timeout_at(tokio::time::Instant::from_std(d), read).await
-            {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err(String::new()),
-            },
+        // `None`: the deadline came first
+        let read = match run.deadline {
+            None => Some(read.await),
+            Some(d) => tokio::time::timeout_at(tokio::time::Instant::from_std(d), read)
+                .await
+                .ok(),
         };
-        let inventory = match inventory {
-            Ok(inv) => inv,
-            Err(e) if e.is_empty() => failed(
+        let inventory = match read {
+            Some(Ok(inv)) => inv,
+            Some(Err(e)) => failed("InventoryFailed", format!("no role could be read: {e}")),
+            None => failed(
                 "DeadlineExceeded",
                 "the roles could not be read before the invocation's deadline: no role was audited"
                     .into(),
             ),
-            Err(e) => failed("InventoryFailed", format!("no role could be read: {e}")),
         };
         let mut evidence = match (self.prober, &run.probe) {
             (Some(prober), Some(options)) => {

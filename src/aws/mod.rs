@@ -192,14 +192,23 @@ impl Clients {
 
     /// The account the credentials belong to (one STS call).
     pub async fn caller_account(&self) -> Result<String, AwsError> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", &e))?;
-        Ok(out.account().unwrap_or_default().to_string())
+        Ok(caller_identity(&self.sts).await?.0)
     }
+}
+
+/// `(account, ARN)` of the principal the credentials belong to (one STS call).
+pub(crate) async fn caller_identity(
+    sts: &aws_sdk_sts::Client,
+) -> Result<(String, String), AwsError> {
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", &e))?;
+    Ok((
+        out.account().unwrap_or_default().to_string(),
+        out.arn().unwrap_or_default().to_string(),
+    ))
 }
 
 impl crate::audit::RoleSource for Clients {

@@ -131,13 +131,7 @@ impl crate::audit::Prober for AwsProber {
     type Error = AwsError;
 
     async fn auditor(&self) -> Result<String, AwsError> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", &e))?;
-        Ok(out.arn().unwrap_or_default().to_string())
+        Ok(super::caller_identity(&self.sts).await?.1)
     }
 
     async fn probe(&self, plan: &RolePlan) -> RoleProbe {
