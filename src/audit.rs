@@ -210,6 +210,8 @@ pub fn audit_with(
         summary: Summary {
             roles_audited: roles.len(),
             findings: SeverityCounts::of(&findings),
+            suppressed: 0,
+            changes: None,
         },
         roles,
         findings,

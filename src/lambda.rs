@@ -628,6 +628,9 @@ mod tests {
             message: "m".repeat(1000),
             evidence: json!({ "blob": "x".repeat(9000) }),
             remediation: "r".into(),
+            suppressed: None,
+            status: None,
+            first_seen: None,
         };
         let findings: Vec<Finding> = (0..1000).map(finding).collect();
         let report = Report {
@@ -640,6 +643,8 @@ mod tests {
             summary: Summary {
                 roles_audited: 1000,
                 findings: SeverityCounts::of(&findings),
+                suppressed: 0,
+                changes: None,
             },
             roles: vec![],
             findings,

@@ -203,6 +203,47 @@ pub struct Finding {
     pub evidence: serde_json::Value,
     /// The concrete change that resolves it.
     pub remediation: String,
+    /// The suppression that applies: the finding stays in the report, is not published and
+    /// does not count towards the summary's severities or the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+    /// New or already known, against the previous report (only when one is compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FindingStatus>,
+    /// When the finding was first reported (RFC 3339), carried over from earlier reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+}
+
+impl Finding {
+    /// Not suppressed: counted, published, judged by `--fail-on`.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
+    }
+}
+
+/// Why a finding is suppressed (report field `findings[].suppressed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    /// Where the suppression is written: `tag:connector-audit-ignore`, or
+    /// `file:<path or s3 uri>#<entry number>`.
+    pub by: String,
+    /// The reason or ticket given with it (`reason=`, else the other notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The last day it applies (`YYYY-MM-DD`, UTC, inclusive); none: until it is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A finding's standing against the previous report of the same account and scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    /// Not in the previous report.
+    New,
+    /// Already in the previous report (same stable id).
+    Known,
 }
 
 /// Something that kept part of the audit from happening.
@@ -359,9 +400,10 @@ pub struct SeverityCounts {
 }
 
 impl SeverityCounts {
+    /// Counts the active (not suppressed) findings.
     pub fn of(findings: &[Finding]) -> SeverityCounts {
         let mut c = SeverityCounts::default();
-        for f in findings {
+        for f in findings.iter().filter(|f| f.is_active()) {
             *match f.severity {
                 Severity::Critical => &mut c.critical,
                 Severity::High => &mut c.high,
@@ -377,7 +419,43 @@ impl SeverityCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub roles_audited: usize,
+    /// Active findings by severity (suppressed ones are counted in `suppressed`).
     pub findings: SeverityCounts,
+    /// Findings a suppression applies to.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+    /// What changed since the previous report (only when one is compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What changed since the previous report of the same account and scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Changes {
+    /// Where the previous report was read (none: there was none, every finding is new).
+    pub previous_report: Option<String>,
+    /// When the previous report was generated.
+    pub previous_generated_at: Option<String>,
+    pub new: usize,
+    pub known: usize,
+    /// Findings of the previous report that this run no longer finds, for the roles it audited.
+    pub resolved: Vec<ResolvedFinding>,
+}
+
+/// A finding that went away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedFinding {
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub role_name: String,
+    pub role_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -431,9 +509,13 @@ pub struct Report {
 impl Report {
     pub const SCHEMA_VERSION: u32 = 1;
 
-    /// The highest severity among the findings.
+    /// The highest severity among the active (not suppressed) findings.
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.findings
+            .iter()
+            .filter(|f| f.is_active())
+            .map(|f| f.severity)
+            .max()
     }
 }
 

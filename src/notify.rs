@@ -348,6 +348,9 @@ mod tests {
             message: "m".into(),
             evidence,
             remediation: "r".into(),
+            suppressed: None,
+            status: None,
+            first_seen: None,
         }
     }
 
@@ -362,6 +365,8 @@ mod tests {
             summary: Summary {
                 roles_audited: 1,
                 findings: SeverityCounts::of(&findings),
+                suppressed: 0,
+                changes: None,
             },
             roles: vec![],
             findings,

@@ -217,6 +217,9 @@ impl<'a> RoleView<'a> {
             message,
             evidence,
             remediation,
+            suppressed: None,
+            status: None,
+            first_seen: None,
         }
     }
 }
