@@ -354,6 +354,8 @@ pub struct LiveRun {
     pub options: AuditOptions,
     /// Findings below this are not published (they stay in the report).
     pub min_severity: Severity,
+    /// Publish every finding, or only new ones.
+    pub publish_mode: crate::notify::PublishMode,
     pub run_id: String,
     pub generated_at: String,
     /// Probe the roles' effective access (needs a [`Prober`]).
@@ -556,11 +558,16 @@ where
     P: FindingSink,
     U: UsageSource,
 {
-    /// Inventory -> probe -> audit -> store -> publish. An inventory that cannot be read (or
-    /// not before the deadline) still gives a report (no roles, `complete: false`, the error
-    /// named) and a published summary, so that subscribers hear of it. The report is stored
-    /// before publishing, so that it survives a publishing failure.
+    /// Inventory -> probe -> audit -> store -> publish ([`Live::assess`], then [`deliver`]).
     pub async fn run(&self, run: &LiveRun) -> Result<LiveOutcome, LiveError> {
+        let report = self.assess(run).await;
+        deliver(report, run, self.store, self.sink).await
+    }
+
+    /// Inventory -> probe -> usage -> audit: the account's report, not yet stored or
+    /// published. An inventory that cannot be read (or not before the deadline) still gives a
+    /// report (no roles, `complete: false`, the error named).
+    pub async fn assess(&self, run: &LiveRun) -> Report {
         let failed = |code: &str, message: String| Inventory {
             account_id: None,
             roles: Vec::new(),
@@ -612,55 +619,67 @@ where
                 }),
             }
         }
-        let mut report = audit_with(
+        audit_with(
             inventory,
             &run.options,
             Source::Live,
             run.generated_at.clone(),
             evidence,
-        );
-        let mut stored = None;
-        if let Some(store) = self.store {
-            let key = report_key(&report.generated_at, &run.run_id);
-            let json = serde_json::to_vec(&report).unwrap_or_default();
-            match store.store(&key, json).await {
-                Ok(location) => stored = Some(location),
-                Err(e) => {
-                    report.errors.push(ErrorEntry {
-                        role_name: None,
-                        operation: "store-report".into(),
-                        code: "StoreFailed".into(),
-                        message: format!("the report could not be written to `{key}`: {e}"),
-                    });
-                    report.complete = false;
-                }
+        )
+    }
+}
+
+/// Store -> publish: the report is stored before publishing, so that it survives a publishing
+/// failure, and a summary is published even when nothing was found, so that subscribers hear
+/// of every run.
+pub async fn deliver<St: ReportStore, P: FindingSink>(
+    mut report: Report,
+    run: &LiveRun,
+    store: Option<&St>,
+    sink: Option<&P>,
+) -> Result<LiveOutcome, LiveError> {
+    let mut stored = None;
+    if let Some(store) = store {
+        let key = report_key(&report.generated_at, &run.run_id);
+        let json = serde_json::to_vec(&report).unwrap_or_default();
+        match store.store(&key, json).await {
+            Ok(location) => stored = Some(location),
+            Err(e) => {
+                report.errors.push(ErrorEntry {
+                    role_name: None,
+                    operation: "store-report".into(),
+                    code: "StoreFailed".into(),
+                    message: format!("the report could not be written to `{key}`: {e}"),
+                });
+                report.complete = false;
             }
         }
-        let Some(sink) = self.sink else {
-            return Ok(LiveOutcome {
-                report,
-                published: 0,
-                stored,
-            });
-        };
-        let info = RunInfo {
-            run_id: &run.run_id,
-            account_id: report.account_id.as_deref().unwrap_or("unknown"),
-            min_severity: run.min_severity,
-        };
-        let messages = messages(&report, &info);
-        match sink.publish(&messages).await {
-            Ok(published) => Ok(LiveOutcome {
-                report,
-                published,
-                stored,
-            }),
-            Err(e) => Err(LiveError::Publish {
-                report: Box::new(report),
-                stored,
-                source: Box::new(e),
-            }),
-        }
+    }
+    let Some(sink) = sink else {
+        return Ok(LiveOutcome {
+            report,
+            published: 0,
+            stored,
+        });
+    };
+    let info = RunInfo {
+        run_id: &run.run_id,
+        account_id: report.account_id.as_deref().unwrap_or("unknown"),
+        min_severity: run.min_severity,
+        mode: run.publish_mode,
+    };
+    let messages = messages(&report, &info);
+    match sink.publish(&messages).await {
+        Ok(published) => Ok(LiveOutcome {
+            report,
+            published,
+            stored,
+        }),
+        Err(e) => Err(LiveError::Publish {
+            report: Box::new(report),
+            stored,
+            source: Box::new(e),
+        }),
     }
 }
 

@@ -374,6 +374,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
     let run = LiveRun {
         options,
         min_severity,
+        publish_mode: Default::default(),
         run_id: if context.request_id.is_empty() {
             crate::audit::new_run_id()
         } else {

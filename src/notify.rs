@@ -54,19 +54,60 @@ pub struct RunInfo<'a> {
     pub account_id: &'a str,
     /// Lowest severity that is published.
     pub min_severity: Severity,
+    /// Which findings are published.
+    pub mode: PublishMode,
 }
 
-/// The messages for a report: findings at or above the threshold, then the summary.
+/// Which findings a run publishes (`PUBLISH_MODE`); suppressed ones never are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PublishMode {
+    /// Every active finding at or above the threshold, on every run.
+    #[default]
+    All,
+    /// Only findings whose status is `new` (not in the previous report), plus the summary.
+    New,
+}
+
+impl std::str::FromStr for PublishMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(PublishMode::All),
+            "new" => Ok(PublishMode::New),
+            _ => Err(format!("`{s}`: expected all or new")),
+        }
+    }
+}
+
+impl RunInfo<'_> {
+    /// Is this finding published?
+    pub fn publishes(&self, f: &Finding) -> bool {
+        f.is_active()
+            && f.severity >= self.min_severity
+            && (self.mode == PublishMode::All
+                || f.status != Some(crate::model::FindingStatus::Known))
+    }
+}
+
+/// The messages for a report: the findings [`RunInfo::publishes`], then the summary.
 pub fn messages(report: &Report, run: &RunInfo<'_>) -> Vec<Message> {
     let mut out: Vec<Message> = report
         .findings
         .iter()
-        .filter(|f| f.severity >= run.min_severity)
+        .filter(|f| run.publishes(f))
         .enumerate()
         .map(|(i, f)| finding_message(i, f, run))
         .collect();
     out.push(summary_message(report, run));
     out
+}
+
+/// The account a finding is in: its role's (an organization's report mixes accounts), else
+/// the run's.
+fn account_of<'a>(finding: &'a Finding, run: &RunInfo<'a>) -> &'a str {
+    crate::policy::principal::arn_account(&finding.role_arn)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(run.account_id)
 }
 
 fn finding_message(index: usize, finding: &Finding, run: &RunInfo<'_>) -> Message {
@@ -78,7 +119,7 @@ fn finding_message(index: usize, finding: &Finding, run: &RunInfo<'_>) -> Messag
         ),
         ("rule".to_string(), finding.rule.clone()),
         ("role".to_string(), finding.role_name.clone()),
-        ("account".to_string(), run.account_id.to_string()),
+        ("account".to_string(), account_of(finding, run).to_string()),
     ]);
     let subject = subject(&format!(
         "[connector-audit] {} {}: {}",
@@ -113,7 +154,7 @@ fn build(
     let body = json!({
         "kind": "finding",
         "run_id": run.run_id,
-        "account_id": run.account_id,
+        "account_id": account_of(f, run),
         "role_arn": f.role_arn,
         "finding": f,
     });
@@ -122,7 +163,7 @@ fn build(
         email,
         "{} finding in account {}",
         f.severity.as_str().to_uppercase(),
-        run.account_id
+        account_of(f, run)
     );
     let _ = writeln!(email);
     let _ = writeln!(email, "Rule:        {}", f.rule);
@@ -380,6 +421,7 @@ mod tests {
         run_id: "run-1",
         account_id: "123456789012",
         min_severity: Severity::Medium,
+        mode: PublishMode::All,
     };
 
     #[test]

@@ -71,6 +71,7 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
     let run = LiveRun {
         options: AuditOptions::default(),
         min_severity: Severity::Medium,
+        publish_mode: Default::default(),
         run_id: "r".into(),
         generated_at: "t".into(),
         probe: None,

@@ -144,6 +144,7 @@ fn run(days: u32) -> LiveRun {
     LiveRun {
         options: AuditOptions::default(),
         min_severity: connector_audit::model::Severity::Medium,
+        publish_mode: Default::default(),
         run_id: "usage".into(),
         generated_at: now_rfc3339(),
         probe: None,

@@ -308,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let run = LiveRun {
                     options,
                     min_severity: publish_min_severity,
+                    publish_mode: Default::default(),
                     run_id: new_run_id(),
                     generated_at: now_rfc3339(),
                     probe: probe_options,
