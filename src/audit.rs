@@ -560,7 +560,8 @@ where
 {
     /// Inventory -> probe -> audit -> store -> publish ([`Live::assess`], then [`deliver`]).
     pub async fn run(&self, run: &LiveRun) -> Result<LiveOutcome, LiveError> {
-        let report = self.assess(run).await;
+        // boxed: keeps the nested futures' types shallow enough for the compiler's query depth
+        let report = Box::pin(self.assess(run)).await;
         deliver(report, run, self.store, self.sink).await
     }
 
