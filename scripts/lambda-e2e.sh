@@ -31,6 +31,14 @@ expect() {
         scheduled.json | on-demand.json) echo "16 17" ;;
         single-role.json) echo "1 2" ;;
         dry-run.json | probe.json) echo "16 0" ;;
+        # audits on IAM change: only the roles concerned (ops-breakglass is no connector role)
+        iam-change-create-role.json | iam-change-update-assume-role-policy.json) echo "1 2" ;;
+        iam-change-detach-role-policy.json | iam-change-tag-role.json) echo "1 2" ;;
+        iam-change-put-role-policy.json) echo "1 4" ;;
+        iam-change-delete-role-policy.json | iam-change-set-default-policy-version.json) echo "1 1" ;;
+        iam-change-attach-role-policy.json) echo "1 5" ;;
+        iam-change-untag-role.json) echo "0 0" ;;
+        iam-change-create-policy-version.json) echo "3 4" ;;
         invalid-*) echo "error" ;;
         *) echo "unknown" ;;
     esac

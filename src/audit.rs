@@ -14,6 +14,7 @@ use crate::policy::principal::is_account_id;
 use crate::probe::{ProbeOptions, RolePlan, plan};
 use crate::rules::registry::RULES;
 use crate::rules::{RoleView, RuleContext, run_all};
+use crate::suppress::SuppressionSet;
 use crate::usage::{UsageEvidence, UsageOptions};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -30,6 +31,14 @@ pub struct AuditOptions {
     pub trusted_accounts: Vec<String>,
     /// Only these roles (names or ARNs), when not empty; they must still carry the tag.
     pub roles: Vec<String>,
+    /// Also (or, without `roles`, only) the connector roles these managed policies (ARNs) are
+    /// attached to: an audit on a policy change.
+    pub policies: Vec<String>,
+    /// Named roles that are missing or not connector roles are passed over without an error
+    /// entry: an audit on an IAM change may concern any role.
+    pub lenient_names: bool,
+    /// The central suppressions (role tags are read from the roles themselves).
+    pub suppressions: SuppressionSet,
 }
 
 impl Default for AuditOptions {
@@ -39,6 +48,9 @@ impl Default for AuditOptions {
             tag_value: None,
             trusted_accounts: Vec::new(),
             roles: Vec::new(),
+            policies: Vec::new(),
+            lenient_names: false,
+            suppressions: SuppressionSet::default(),
         }
     }
 }
@@ -63,9 +75,19 @@ impl AuditOptions {
         Ok(())
     }
 
-    /// Is this role a connector role under these options (tag, and name when roles are given)?
+    /// Is this role a connector role under these options (tag, and name or attached policy
+    /// when those are given)?
     pub fn selects(&self, role: &RoleSnapshot) -> bool {
-        self.is_tagged(role) && (self.roles.is_empty() || self.names(role))
+        self.is_tagged(role) && (self.is_whole_scope() || self.names(role) || self.attached(role))
+    }
+
+    /// Every connector role, not only named ones.
+    pub fn is_whole_scope(&self) -> bool {
+        self.roles.is_empty() && self.policies.is_empty()
+    }
+
+    fn attached(&self, role: &RoleSnapshot) -> bool {
+        role.managed.iter().any(|m| self.policies.contains(&m.name))
     }
 
     fn is_tagged(&self, role: &RoleSnapshot) -> bool {
@@ -82,6 +104,9 @@ impl AuditOptions {
 
     /// Error entries for requested roles that are missing or not connector roles.
     fn unselected_requests(&self, roles: &[RoleSnapshot]) -> Vec<ErrorEntry> {
+        if self.lenient_names {
+            return Vec::new();
+        }
         self.roles
             .iter()
             .filter_map(|wanted| {
@@ -181,7 +206,11 @@ pub fn audit_with(
         }
     }
     errors.extend(evidence.errors);
+    let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
+    errors.extend(options.suppressions.errors.iter().cloned());
+    errors.extend(suppression_errors);
     let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
+    ctx.suppressions = suppressions;
     ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
     ctx.usage = evidence.usage.clone();
     ctx.lookback_days = evidence
@@ -189,6 +218,7 @@ pub fn audit_with(
         .or(evidence.usage.as_ref().map(|u| u.window_days));
     ctx.today = crate::usage::date_of(&generated_at);
     let mut findings = run_all(&views, &ctx);
+    crate::suppress::apply(&mut findings, &ctx.suppressions, ctx.today);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views
         .iter()
@@ -210,7 +240,7 @@ pub fn audit_with(
         summary: Summary {
             roles_audited: roles.len(),
             findings: SeverityCounts::of(&findings),
-            suppressed: 0,
+            suppressed: findings.iter().filter(|f| !f.is_active()).count(),
             changes: None,
         },
         roles,
@@ -218,6 +248,7 @@ pub fn audit_with(
         errors,
         probe: evidence.probe,
         usage: evidence.usage,
+        change: None,
     }
 }
 
@@ -356,6 +387,9 @@ pub struct LiveRun {
     pub min_severity: Severity,
     /// Publish every finding, or only new ones.
     pub publish_mode: crate::notify::PublishMode,
+    /// The IAM change that asked for this run (its roles are in `options`). Such a run that
+    /// finds no connector role to audit, and no previous finding resolved, publishes nothing.
+    pub change: Option<crate::model::IamChange>,
     pub run_id: String,
     pub generated_at: String,
     /// Probe the roles' effective access (needs a [`Prober`]).
@@ -399,6 +433,11 @@ pub trait ReportStore {
         key: &str,
         json: Vec<u8>,
     ) -> impl Future<Output = Result<String, Self::Error>> + Send;
+    /// Reads what is under `key` and where it is; `None` when nothing is.
+    fn load(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<(Vec<u8>, String)>, Self::Error>> + Send;
 }
 
 /// Where a live run reads usage evidence (the CloudTrail trail in S3, in `aws/`).
@@ -438,6 +477,9 @@ impl Prober for Nothing {
 impl ReportStore for Nothing {
     type Error = Nothing;
     async fn store(&self, _: &str, _: Vec<u8>) -> Result<String, Nothing> {
+        match *self {}
+    }
+    async fn load(&self, _: &str) -> Result<Option<(Vec<u8>, String)>, Nothing> {
         match *self {}
     }
 }
@@ -562,7 +604,7 @@ where
     pub async fn run(&self, run: &LiveRun) -> Result<LiveOutcome, LiveError> {
         // boxed: keeps the nested futures' types shallow enough for the compiler's query depth
         let report = Box::pin(self.assess(run)).await;
-        deliver(report, run, self.store, self.sink).await
+        Box::pin(deliver(report, run, self.store, self.sink)).await
     }
 
     /// Inventory -> probe -> usage -> audit: the account's report, not yet stored or
@@ -620,19 +662,24 @@ where
                 }),
             }
         }
-        audit_with(
+        let mut report = audit_with(
             inventory,
             &run.options,
             Source::Live,
             run.generated_at.clone(),
             evidence,
-        )
+        );
+        report.change = run.change.clone();
+        report
     }
 }
 
-/// Store -> publish: the report is stored before publishing, so that it survives a publishing
-/// failure, and a summary is published even when nothing was found, so that subscribers hear
-/// of every run.
+/// Compare -> store -> publish -> move the latest state on. With a store, findings are marked
+/// new or known against the previous report of the account and scope; the report is stored
+/// before publishing, so that it survives a publishing failure; a summary is published even
+/// when nothing was found, so that subscribers hear of every run; and the scope's latest
+/// report is replaced only once publishing succeeded, so that a failed run's new findings are
+/// new again next time.
 pub async fn deliver<St: ReportStore, P: FindingSink>(
     mut report: Report,
     run: &LiveRun,
@@ -640,7 +687,9 @@ pub async fn deliver<St: ReportStore, P: FindingSink>(
     sink: Option<&P>,
 ) -> Result<LiveOutcome, LiveError> {
     let mut stored = None;
+    let mut latest = None;
     if let Some(store) = store {
+        latest = against_previous(&mut report, run, store).await;
         let key = report_key(&report.generated_at, &run.run_id);
         let json = serde_json::to_vec(&report).unwrap_or_default();
         match store.store(&key, json).await {
@@ -656,36 +705,116 @@ pub async fn deliver<St: ReportStore, P: FindingSink>(
             }
         }
     }
-    let Some(sink) = sink else {
-        return Ok(LiveOutcome {
-            report,
-            published: 0,
-            stored,
+    let unconcerned = run.change.is_some()
+        && report.roles.is_empty()
+        && report.errors.is_empty()
+        && report
+            .summary
+            .changes
+            .as_ref()
+            .is_none_or(|c| c.resolved.is_empty());
+    let published = match sink {
+        None => 0,
+        Some(_) if unconcerned => 0,
+        Some(sink) => {
+            let info = RunInfo {
+                run_id: &run.run_id,
+                account_id: report.account_id.as_deref().unwrap_or("unknown"),
+                min_severity: run.min_severity,
+                mode: run.publish_mode,
+            };
+            let messages = messages(&report, &info);
+            match sink.publish(&messages).await {
+                Ok(n) => n,
+                Err(e) => {
+                    // the latest state is not moved on: the next run finds these new again
+                    return Err(LiveError::Publish {
+                        report: Box::new(report),
+                        stored,
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+    };
+    if let (Some(store), Some((key, json))) = (store, latest)
+        && let Err(e) = store.store(&key, json).await
+    {
+        report.errors.push(ErrorEntry {
+            role_name: None,
+            operation: "store-report".into(),
+            code: "StoreFailed".into(),
+            message: format!(
+                "the latest report could not be written to `{key}`: the next run compares with the one before: {e}"
+            ),
         });
-    };
-    let info = RunInfo {
-        run_id: &run.run_id,
-        account_id: report.account_id.as_deref().unwrap_or("unknown"),
-        min_severity: run.min_severity,
-        mode: run.publish_mode,
-    };
-    let messages = messages(&report, &info);
-    match sink.publish(&messages).await {
-        Ok(published) => Ok(LiveOutcome {
-            report,
-            published,
-            stored,
-        }),
-        Err(e) => Err(LiveError::Publish {
-            report: Box::new(report),
-            stored,
-            source: Box::new(e),
-        }),
+        report.complete = false;
     }
+    Ok(LiveOutcome {
+        report,
+        published,
+        stored,
+    })
+}
+
+/// Reads the previous report of the account and scope, marks the findings new or known and
+/// lists the resolved ones ([`crate::baseline`]); returns the key and body of the new latest
+/// report, written once the findings are published. Nothing is compared (and nothing will be
+/// written) when the account is unknown, no role could be read, or the previous report
+/// cannot be read: an error entry says so, and every finding is published as usual.
+async fn against_previous<St: ReportStore>(
+    report: &mut Report,
+    run: &LiveRun,
+    store: &St,
+) -> Option<(String, Vec<u8>)> {
+    let inventory_failed = report
+        .errors
+        .iter()
+        .any(|e| e.role_name.is_none() && e.operation == "inventory");
+    let account = report.account_id.clone()?;
+    if inventory_failed {
+        return None;
+    }
+    let scope = crate::baseline::scope_id(&run.options, false);
+    let key = crate::baseline::latest_key(&account, &scope);
+    let mut fail = |code: &str, message: String| {
+        report.errors.push(ErrorEntry {
+            role_name: None,
+            operation: "read-previous-report".into(),
+            code: code.into(),
+            message,
+        });
+        report.complete = false;
+    };
+    let previous = match store.load(&key).await {
+        Ok(None) => None,
+        Ok(Some((bytes, location))) => match serde_json::from_slice::<Report>(&bytes) {
+            Ok(p) => Some((p, location)),
+            Err(e) => {
+                fail(
+                    "InvalidPreviousReport",
+                    format!(
+                        "`{location}` is not a connector-audit report ({e}): findings were not compared, and it is left as it is"
+                    ),
+                );
+                return None;
+            }
+        },
+        Err(e) => {
+            fail(
+                "PreviousReportUnreadable",
+                format!("`{key}` could not be read, findings were not compared: {e}"),
+            );
+            return None;
+        }
+    };
+    let (previous, location) = previous.map_or((None, None), |(p, l)| (Some(p), Some(l)));
+    let latest = crate::baseline::compare(report, previous.as_ref(), location, &run.options);
+    Some((key, serde_json::to_vec(&latest).unwrap_or_default()))
 }
 
 /// Most severe first, then by role, then in registry order, then by document and statement.
-fn sort_findings(findings: &mut [Finding]) {
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
     let rank = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| {
         b.severity

@@ -4,6 +4,9 @@
 //!
 //! Events (a contract; examples in `events/`):
 //! - an EventBridge Scheduled Event: full audit with the environment's settings, publish;
+//! - an EventBridge "AWS API Call via CloudTrail" event of IAM ([`CHANGE_EVENTS`]): audit only
+//!   the connector roles the call concerns (a managed policy's change: every connector role
+//!   it is attached to), publish; a call that concerns no connector role publishes nothing;
 //! - a console test event: a JSON object whose optional fields override the environment:
 //!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`, `probe`,
 //!   `probe_delete`;
@@ -11,10 +14,12 @@
 
 use crate::audit::{AuditOptions, Live, LiveError, LiveRun};
 use crate::aws::{Clients, S3ReportStore, SnsSink};
-use crate::model::{Report, Severity};
+use crate::model::{IamChange, Report, Severity};
+use crate::notify::PublishMode;
 use crate::policy::document::kind;
 use crate::policy::principal::is_account_id;
 use crate::probe::{DEFAULT_CONCURRENCY, ProbeOptions};
+use crate::suppress::SuppressionSet;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,7 +32,10 @@ const RESPONSE_MARGIN: usize = 64 * 1024;
 /// At most this many entries in an event's `roles` or `trusted_accounts`.
 pub const MAX_EVENT_LIST: usize = 1_000;
 
-const ACCEPTED: &str = "an EventBridge Scheduled Event, or a JSON object with the optional fields \
+const ACCEPTED: &str = "an EventBridge Scheduled Event, an EventBridge `AWS API Call via \
+CloudTrail` event of IAM (CreateRole, UpdateAssumeRolePolicy, PutRolePolicy, DeleteRolePolicy, \
+AttachRolePolicy, DetachRolePolicy, TagRole, UntagRole, CreatePolicyVersion, \
+SetDefaultPolicyVersion), or a JSON object with the optional fields \
 `roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
 `trusted_accounts` (array of 12-digit account ids), `publish` (boolean), `min_severity` \
 (critical|high|medium|low|info), `probe` (boolean), `probe_delete` (boolean)";
@@ -81,6 +89,43 @@ pub struct Config {
     pub report_bucket: Option<String>,
     /// The CloudTrail trail to read usage evidence from (`CLOUDTRAIL_BUCKET`, ...).
     pub usage: Option<crate::usage::UsageOptions>,
+    /// Publish every finding or only new ones (`PUBLISH_MODE`, default `all`).
+    pub publish_mode: PublishMode,
+    /// The central suppressions file (`SUPPRESSIONS_S3_URI`), read on every invocation.
+    pub suppressions: Option<S3Uri>,
+}
+
+/// An `s3://bucket/key` location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Uri {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl std::fmt::Display for S3Uri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+impl std::str::FromStr for S3Uri {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("`{s}` is not an s3://bucket/key URI"))?;
+        match rest.split_once('/') {
+            Some((bucket, key)) if crate::probe::is_bucket_name(bucket) && !key.is_empty() => {
+                Ok(S3Uri {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            _ => Err(format!(
+                "`{s}` is not an s3://bucket/key URI with a valid bucket name and a key"
+            )),
+        }
+    }
 }
 
 /// `on`/`off` and the usual spellings of a boolean.
@@ -121,7 +166,8 @@ impl Config {
     /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
     /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`,
-    /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90).
+    /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90),
+    /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -212,6 +258,20 @@ impl Config {
             }),
             None => None,
         };
+        let publish_mode = match nonempty("PUBLISH_MODE") {
+            Some(v) => v.parse().map_err(|message| ConfigError {
+                name: "PUBLISH_MODE",
+                message,
+            })?,
+            None => PublishMode::All,
+        };
+        let suppressions = nonempty("SUPPRESSIONS_S3_URI")
+            .map(|v| v.parse::<S3Uri>())
+            .transpose()
+            .map_err(|message| ConfigError {
+                name: "SUPPRESSIONS_S3_URI",
+                message,
+            })?;
         Ok(Config {
             tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
             tag_value: nonempty("CONNECTOR_TAG_VALUE"),
@@ -223,6 +283,8 @@ impl Config {
             deadline_margin,
             report_bucket,
             usage,
+            publish_mode,
+            suppressions,
         })
     }
 }
@@ -246,7 +308,24 @@ pub struct OnDemand {
 pub enum Invocation {
     Scheduled,
     OnDemand(OnDemand),
+    /// An IAM change reported by CloudTrail: audit the roles it concerns.
+    Change(IamChange),
 }
+
+/// The IAM calls whose CloudTrail events trigger an audit of the roles they concern (the
+/// EventBridge rule of `template.yaml` lists the same).
+pub const CHANGE_EVENTS: [&str; 10] = [
+    "CreateRole",
+    "UpdateAssumeRolePolicy",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "TagRole",
+    "UntagRole",
+    "CreatePolicyVersion",
+    "SetDefaultPolicyVersion",
+];
 
 /// An event the function does not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -264,6 +343,9 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
             kind(event)
         )));
     };
+    if obj.get("source").and_then(Value::as_str) == Some("aws.iam") {
+        return parse_change(obj).map(Invocation::Change).map_err(err);
+    }
     if obj.get("source").and_then(Value::as_str) == Some("aws.events") {
         return match obj.get("detail-type").and_then(Value::as_str) {
             Some("Scheduled Event") => Ok(Invocation::Scheduled),
@@ -310,6 +392,120 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
     Ok(Invocation::OnDemand(od))
 }
 
+/// An EventBridge "AWS API Call via CloudTrail" event of IAM: the call, and the role or
+/// managed policy it names (`requestParameters.roleName` / `policyArn`).
+fn parse_change(obj: &serde_json::Map<String, Value>) -> Result<IamChange, String> {
+    let detail_type = obj.get("detail-type").and_then(Value::as_str);
+    if detail_type != Some("AWS API Call via CloudTrail") {
+        return Err(format!(
+            "IAM event with detail-type `{}`: only `AWS API Call via CloudTrail` is accepted",
+            detail_type.unwrap_or("(none)")
+        ));
+    }
+    let Some(detail) = obj.get("detail").and_then(Value::as_object) else {
+        return Err("IAM event without a `detail` object".into());
+    };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let Some(name) = text(detail.get("eventName")) else {
+        return Err("IAM event without `detail.eventName`".into());
+    };
+    if !CHANGE_EVENTS.contains(&name.as_str()) {
+        return Err(format!(
+            "IAM event `{name}`: the audit on change takes {}",
+            CHANGE_EVENTS.join(", ")
+        ));
+    }
+    let params = detail.get("requestParameters").filter(|p| !p.is_null());
+    let param = |key: &str| text(params.and_then(|p| p.get(key)));
+    let mut change = IamChange {
+        event_name: name.clone(),
+        event_id: text(detail.get("eventID")),
+        event_time: text(detail.get("eventTime")),
+        changed_by: text(detail.get("userIdentity").and_then(|u| u.get("arn"))),
+        roles: Vec::new(),
+        policies: Vec::new(),
+    };
+    if detail.get("errorCode").is_some_and(|c| !c.is_null()) {
+        // the call failed: nothing changed
+        return Ok(change);
+    }
+    if matches!(
+        name.as_str(),
+        "CreatePolicyVersion" | "SetDefaultPolicyVersion"
+    ) {
+        match param("policyArn") {
+            Some(arn) if arn.starts_with("arn:") && arn.contains(":policy/") => {
+                change.policies.push(arn)
+            }
+            Some(bad) => {
+                return Err(format!(
+                    "`{name}` event: `detail.requestParameters.policyArn` is `{bad}`, not a managed policy ARN"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`{name}` event without `detail.requestParameters.policyArn`"
+                ));
+            }
+        }
+    } else {
+        match param("roleName") {
+            Some(role) if is_role_name(&role) => change.roles.push(role),
+            Some(bad) => {
+                return Err(format!(
+                    "`{name}` event: `detail.requestParameters.roleName` is `{bad}`, not an IAM role name"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`{name}` event without `detail.requestParameters.roleName`"
+                ));
+            }
+        }
+    }
+    Ok(change)
+}
+
+/// IAM's role names: 1 to 64 of letters, digits and `+=,.@_-`.
+fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// The central suppressions for this invocation: read from S3 each time (edits apply at the
+/// next run); a file that cannot be read or parsed suppresses nothing and is an error entry.
+async fn central_suppressions(deps: &Deps) -> SuppressionSet {
+    let Some(uri) = &deps.config.suppressions else {
+        return SuppressionSet::default();
+    };
+    let source = uri.to_string();
+    match crate::aws::read_object(
+        &deps.clients.s3,
+        &uri.bucket,
+        &uri.key,
+        crate::suppress::MAX_FILE_BYTES,
+    )
+    .await
+    {
+        Err(e) => SuppressionSet::unreadable(&source, &e.code, e.to_string()),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Err(e) => SuppressionSet::unreadable(
+                &source,
+                "InvalidSuppressionsFile",
+                format!(
+                    "not UTF-8 text: invalid byte at offset {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            ),
+            Ok(text) => SuppressionSet::parse(&text, &source).unwrap_or_else(|e| {
+                SuppressionSet::unreadable(&source, "InvalidSuppressionsFile", e.to_string())
+            }),
+        },
+    }
+}
+
 /// What the handler needs, built once per process.
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -354,9 +550,17 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         "audit started"
     );
     let cfg = &deps.config;
-    let od = match invocation {
-        Invocation::Scheduled => OnDemand::default(),
-        Invocation::OnDemand(od) => od,
+    let (od, change) = match invocation {
+        Invocation::Scheduled => (OnDemand::default(), None),
+        Invocation::OnDemand(od) => (od, None),
+        Invocation::Change(c) if c.roles.is_empty() && c.policies.is_empty() => {
+            tracing::info!(event = %c.event_name, "the IAM call failed: nothing changed, nothing audited");
+            return Ok(serde_json::json!({
+                "change": c,
+                "skipped": "the IAM call failed (the event has an errorCode): nothing changed, nothing was audited",
+            }));
+        }
+        Invocation::Change(c) => (OnDemand::default(), Some(c)),
     };
     let options = AuditOptions {
         tag_key: od.tag_key.unwrap_or_else(|| cfg.tag_key.clone()),
@@ -364,7 +568,16 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         trusted_accounts: od
             .trusted_accounts
             .unwrap_or_else(|| cfg.trusted_accounts.clone()),
-        roles: od.roles.unwrap_or_default(),
+        roles: match &change {
+            Some(c) => c.roles.clone(),
+            None => od.roles.unwrap_or_default(),
+        },
+        policies: change
+            .as_ref()
+            .map(|c| c.policies.clone())
+            .unwrap_or_default(),
+        lenient_names: change.is_some(),
+        suppressions: central_suppressions(deps).await,
     };
     let min_severity = od.min_severity.unwrap_or(cfg.min_severity);
     let probe = od.probe.unwrap_or(cfg.probe).then(|| ProbeOptions {
@@ -374,7 +587,8 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
     let run = LiveRun {
         options,
         min_severity,
-        publish_mode: Default::default(),
+        publish_mode: cfg.publish_mode,
+        change,
         run_id: if context.request_id.is_empty() {
             crate::audit::new_run_id()
         } else {
@@ -402,7 +616,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         .store(store.as_ref())
         .sink(sink.as_ref())
         .usage(Some(&deps.clients));
-    match live.run(&run).await {
+    match Box::pin(live.run(&run)).await {
         Ok(outcome) => {
             log_outcome(
                 &outcome.report,
@@ -555,12 +769,36 @@ mod tests {
             ("CLOUDTRAIL_BUCKET", "Trail_Bucket", "`Trail_Bucket`"),
             ("USAGE_LOOKBACK_DAYS", "0", "from 1 to 3650"),
             ("DEADLINE_MARGIN_SECONDS", "-1", "`-1`"),
+            ("PUBLISH_MODE", "changed", "expected all or new"),
+            (
+                "SUPPRESSIONS_S3_URI",
+                "bucket/key.json",
+                "`bucket/key.json`",
+            ),
+            (
+                "SUPPRESSIONS_S3_URI",
+                "s3://bucket",
+                "with a valid bucket name and a key",
+            ),
         ] {
             let e = Config::from_env(env(&[(name, value)]))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(name) && e.contains(want), "{e}");
         }
+        let c = Config::from_env(env(&[
+            ("PUBLISH_MODE", "New"),
+            (
+                "SUPPRESSIONS_S3_URI",
+                "s3://sec-config/connector-audit/suppressions.json",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(c.publish_mode, PublishMode::New);
+        assert_eq!(
+            c.suppressions.unwrap().to_string(),
+            "s3://sec-config/connector-audit/suppressions.json"
+        );
         let e = Config::from_env(env(&[("TRUSTED_ACCOUNT_IDS", "1234")])).unwrap_err();
         assert!(e.to_string().contains("`1234`"));
         assert!(Config::from_env(env(&[("FINDINGS_TOPIC_ARN", "my-topic")])).is_err());
@@ -599,6 +837,24 @@ mod tests {
             (
                 json!({"source": "aws.events", "detail-type": "AWS API Call via CloudTrail"}),
                 "AWS API Call via CloudTrail",
+            ),
+            (
+                json!({"source": "aws.iam", "detail-type": "AWS Console Sign In via CloudTrail"}),
+                "only `AWS API Call via CloudTrail`",
+            ),
+            (
+                json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail"}),
+                "without a `detail` object",
+            ),
+            (
+                json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail",
+                    "detail": {"eventName": "CreatePolicyVersion", "requestParameters": {"policyArn": "MyPolicy"}}}),
+                "`MyPolicy`, not a managed policy ARN",
+            ),
+            (
+                json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail",
+                    "detail": {"eventName": "TagRole", "requestParameters": {"roleName": "a/b"}}}),
+                "`a/b`, not an IAM role name",
             ),
             (
                 json!({"roles": vec!["r"; MAX_EVENT_LIST + 1]}),
@@ -652,6 +908,7 @@ mod tests {
             errors: vec![],
             probe: None,
             usage: None,
+            change: None,
         };
         let v = response(&report);
         assert!(

@@ -13,9 +13,13 @@
 //!   `connector-audit-probe/`, the buckets in scope, the engine's predictions, reading answers.
 //! - [`usage`]: usage evidence: the look-back window, CloudTrail log files read record by
 //!   record, deletes by role, coverage.
+//! - [`suppress`]: accepted findings: the `connector-audit-ignore` tag's grammar, the central
+//!   suppressions file, expiry.
 //! - [`audit`]: orchestration: select connector roles by tag, probe them (bounded, within a
 //!   deadline), run the rules, build the report; [`audit::Live`] is the whole live run
 //!   (inventory, probe, rules, store the report, publish).
+//! - [`baseline`]: new, known and resolved findings against the previous report of the same
+//!   account and scope.
 //! - [`render`]: the report as a table for people or JSON for machines.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
@@ -60,6 +64,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod baseline;
 pub mod dump;
 pub mod lambda;
 pub mod model;
@@ -68,4 +73,5 @@ pub mod policy;
 pub mod probe;
 pub mod render;
 pub mod rules;
+pub mod suppress;
 pub mod usage;

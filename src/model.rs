@@ -101,7 +101,8 @@ impl Access {
     }
 }
 
-/// Which document of a role a finding is about. Serialised `trust`, `inline:NAME`, `managed:ARN`.
+/// Which document of a role a finding is about. Serialised `trust`, `inline:NAME`, `managed:ARN`,
+/// `live`, `suppression:BY`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PolicyRef {
     Trust,
@@ -109,6 +110,8 @@ pub enum PolicyRef {
     Managed(String),
     /// Observed with the role's own credentials (the probe), explained by no document.
     Live,
+    /// A suppression (its `by`: `tag:connector-audit-ignore` or `file:<source>#<entry>`).
+    Suppression(String),
 }
 
 impl fmt::Display for PolicyRef {
@@ -118,6 +121,7 @@ impl fmt::Display for PolicyRef {
             PolicyRef::Live => f.write_str("live"),
             PolicyRef::Inline(name) => write!(f, "inline:{name}"),
             PolicyRef::Managed(arn) => write!(f, "managed:{arn}"),
+            PolicyRef::Suppression(by) => write!(f, "suppression:{by}"),
         }
     }
 }
@@ -139,9 +143,11 @@ impl<'de> Deserialize<'de> for PolicyRef {
             Ok(PolicyRef::Inline(n.to_string()))
         } else if let Some(a) = text.strip_prefix("managed:") {
             Ok(PolicyRef::Managed(a.to_string()))
+        } else if let Some(by) = text.strip_prefix("suppression:") {
+            Ok(PolicyRef::Suppression(by.to_string()))
         } else {
             Err(serde::de::Error::custom(format!(
-                "policy reference `{text}`: expected trust, live, inline:NAME or managed:ARN"
+                "policy reference `{text}`: expected trust, live, inline:NAME, managed:ARN or suppression:BY"
             )))
         }
     }
@@ -504,6 +510,29 @@ pub struct Report {
     /// Present when usage evidence was read from a CloudTrail trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<crate::usage::UsageEvidence>,
+    /// Present when the run audited the roles an IAM change concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<IamChange>,
+}
+
+/// An IAM change reported by CloudTrail (EventBridge "AWS API Call via CloudTrail"), and the
+/// roles and managed policies it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IamChange {
+    /// The API call, e.g. `PutRolePolicy`.
+    pub event_name: String,
+    /// CloudTrail's `eventID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<String>,
+    /// Who made the change (`userIdentity.arn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// Roles named by the call.
+    pub roles: Vec<String>,
+    /// Managed policies (ARNs) whose content changed: their connector roles are audited.
+    pub policies: Vec<String>,
 }
 
 impl Report {
@@ -567,6 +596,7 @@ mod tests {
             PolicyRef::Inline("p:1".into()),
             PolicyRef::Managed("arn:aws:iam::aws:policy/X".into()),
             PolicyRef::Live,
+            PolicyRef::Suppression("file:s3://b/k.json#2".into()),
         ] {
             let text = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<PolicyRef>(&text).unwrap(), r);

@@ -202,7 +202,7 @@ fn build(
 
 fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.is_active()) {
         *by_rule.entry(f.rule.as_str()).or_default() += 1;
     }
     let not_audited: Vec<&str> = report
@@ -224,7 +224,23 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
         "errors": report.errors,
         "roles_with_errors": not_audited,
     });
-    let total = report.findings.len();
+    let mut body = body;
+    if let Some(obj) = body.as_object_mut() {
+        // present only when they say something, so that plain runs' messages stay as they were
+        if run.mode == PublishMode::New {
+            obj.insert("published_only_new".into(), true.into());
+        }
+        if report.summary.suppressed > 0 {
+            obj.insert("suppressed".into(), report.summary.suppressed.into());
+        }
+        if let Some(c) = &report.summary.changes {
+            obj.insert("changes".into(), json!(c));
+        }
+        if let Some(c) = &report.change {
+            obj.insert("change".into(), json!(c));
+        }
+    }
+    let total = report.findings.iter().filter(|f| f.is_active()).count();
     let subject = subject(&format!(
         "[connector-audit] {} finding(s), {} critical, {} high in {}{}",
         total,
@@ -257,6 +273,25 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
     for (rule, n) in &by_rule {
         let _ = writeln!(email, "  {rule}: {n}");
     }
+    if report.summary.suppressed > 0 {
+        let _ = writeln!(
+            email,
+            "Suppressed (accepted, not counted): {}",
+            report.summary.suppressed
+        );
+    }
+    if let Some(c) = &report.summary.changes {
+        let _ = writeln!(
+            email,
+            "Since the previous report: {} new, {} known, {} resolved",
+            c.new,
+            c.known,
+            c.resolved.len()
+        );
+        for r in &c.resolved {
+            let _ = writeln!(email, "  resolved: {} on {}", r.rule, r.role_name);
+        }
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(email, "Errors:");
         for e in &report.errors {
@@ -286,6 +321,13 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
                 "roles_with_errors".into(),
                 json!({ "trimmed": true, "count": not_audited.len() }),
             );
+            if let Some(c) = &report.summary.changes {
+                obj.insert(
+                    "changes".into(),
+                    json!({ "new": c.new, "known": c.known,
+                        "resolved": { "trimmed": true, "count": c.resolved.len() } }),
+                );
+            }
         }
         let email = truncate_chars(
             &format!(
@@ -414,6 +456,7 @@ mod tests {
             errors: vec![],
             probe: None,
             usage: None,
+            change: None,
         }
     }
 

@@ -62,6 +62,9 @@ pub fn table(report: &Report) -> String {
             );
             let _ = writeln!(out, "{:9}   {}", "", f.message);
             let _ = writeln!(out, "{:9}   fix: {}", "", f.remediation);
+            if let Some(note) = standing(f) {
+                let _ = writeln!(out, "{:9}   {note}", "");
+            }
         }
     }
     let counts = &report.summary.findings;
@@ -71,6 +74,28 @@ pub fn table(report: &Report) -> String {
         "Findings: {} critical, {} high, {} medium, {} low, {} info",
         counts.critical, counts.high, counts.medium, counts.low, counts.info
     );
+    if report.summary.suppressed > 0 {
+        let _ = writeln!(
+            out,
+            "Suppressed: {} (in the list above, not counted)",
+            report.summary.suppressed
+        );
+    }
+    if let Some(c) = &report.summary.changes {
+        let _ = writeln!(
+            out,
+            "Since {}: {} new, {} known, {} resolved",
+            c.previous_generated_at
+                .as_deref()
+                .unwrap_or("the first report"),
+            c.new,
+            c.known,
+            c.resolved.len()
+        );
+        for r in &c.resolved {
+            let _ = writeln!(out, "  resolved: {} on {}", r.rule, r.role_name);
+        }
+    }
     if let Some(p) = &report.probe {
         let _ = writeln!(
             out,
@@ -97,7 +122,35 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-/// Does the report hold a finding at or above `threshold`?
+/// A finding's suppression and status, in words (`None` when it has neither).
+fn standing(f: &crate::model::Finding) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(s) = &f.suppressed {
+        parts.push(format!(
+            "suppressed{} by {}{}",
+            s.until
+                .as_deref()
+                .map(|u| format!(" until {u}"))
+                .unwrap_or_default(),
+            s.by,
+            s.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
+    match f.status {
+        Some(crate::model::FindingStatus::New) => parts.push("new".into()),
+        Some(crate::model::FindingStatus::Known) => parts.push(format!(
+            "known since {}",
+            f.first_seen.as_deref().unwrap_or("an earlier report")
+        )),
+        None => {}
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Does the report hold an active finding at or above `threshold`?
 pub fn fails(report: &Report, threshold: Severity) -> bool {
     report.max_severity().is_some_and(|s| s >= threshold)
 }

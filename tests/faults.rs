@@ -32,6 +32,7 @@ fn live_run() -> LiveRun {
         options: AuditOptions::default(),
         min_severity: Severity::Medium,
         publish_mode: Default::default(),
+        change: None,
         run_id: "faults".into(),
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: None,

@@ -29,6 +29,7 @@ fn live_run(options: AuditOptions) -> LiveRun {
         options,
         min_severity: Severity::Medium,
         publish_mode: Default::default(),
+        change: None,
         run_id: "test-run".into(),
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: None,

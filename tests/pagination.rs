@@ -72,6 +72,7 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
         options: AuditOptions::default(),
         min_severity: Severity::Medium,
         publish_mode: Default::default(),
+        change: None,
         run_id: "r".into(),
         generated_at: "t".into(),
         probe: None,

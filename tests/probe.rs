@@ -234,6 +234,7 @@ fn run(probe: ProbeOptions, deadline: Option<Instant>) -> LiveRun {
         options: AuditOptions::default(),
         min_severity: connector_audit::model::Severity::Medium,
         publish_mode: Default::default(),
+        change: None,
         run_id: "probe-test".into(),
         generated_at: "2026-01-01T00:00:00Z".into(),
         probe: Some(probe),

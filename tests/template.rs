@@ -156,3 +156,28 @@ fn the_test_catches_a_wildcard() {
     assert_eq!(out.len(), 1);
     assert!(list(&out[0]["Action"])[0].contains('*'));
 }
+
+#[test]
+fn the_change_rule_sends_exactly_the_calls_the_function_audits() {
+    let t = template();
+    let pattern = &t["Resources"]["IamChangeRule"]["Properties"]["EventPattern"];
+    assert_eq!(pattern["source"][0].as_str(), Some("aws.iam"));
+    let names: Vec<&str> = pattern["detail"]["eventName"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(names, connector_audit::lambda::CHANGE_EVENTS);
+    // failed calls changed nothing: they are filtered out before the function runs
+    assert_eq!(
+        pattern["detail"]["errorCode"][0]["exists"].as_bool(),
+        Some(false)
+    );
+    let target = &t["Resources"]["IamChangeRule"]["Properties"]["Targets"][0];
+    assert!(
+        target["RetryPolicy"]["MaximumRetryAttempts"]
+            .as_u64()
+            .is_some()
+    );
+}

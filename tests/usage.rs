@@ -145,6 +145,7 @@ fn run(days: u32) -> LiveRun {
         options: AuditOptions::default(),
         min_severity: connector_audit::model::Severity::Medium,
         publish_mode: Default::default(),
+        change: None,
         run_id: "usage".into(),
         generated_at: now_rfc3339(),
         probe: None,

@@ -272,6 +272,58 @@ impl crate::audit::ReportStore for S3ReportStore {
             .map_err(|e| AwsError::from_sdk("s3:PutObject", &e))?;
         Ok(format!("s3://{}/{key}", self.bucket))
     }
+
+    async fn load(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+        let location = format!("s3://{}/{key}", self.bucket);
+        match read_object(&self.client, &self.bucket, key, MAX_REPORT_BYTES).await {
+            Ok(bytes) => Ok(Some((bytes, location))),
+            Err(e) if e.code == "NoSuchKey" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The largest previous report read back (Lambda's own response limit is 6 MB; a stored
+/// report holds every finding).
+const MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// An S3 object's bytes, refusing more than `limit` (code `TooLarge`).
+pub async fn read_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    limit: usize,
+) -> Result<Vec<u8>, AwsError> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))?;
+    let size = out.content_length().unwrap_or_default();
+    let too_large = |size: String| AwsError {
+        operation: "s3:GetObject".into(),
+        code: "TooLarge".into(),
+        message: format!("s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit"),
+        request_id: None,
+        http_status: None,
+    };
+    if usize::try_from(size).unwrap_or(usize::MAX) > limit {
+        return Err(too_large(size.to_string()));
+    }
+    let bytes = out.body.collect().await.map_err(|e| AwsError {
+        operation: "s3:GetObject".into(),
+        code: "ReadFailed".into(),
+        message: format!("reading s3://{bucket}/{key}: {e}"),
+        request_id: None,
+        http_status: None,
+    })?;
+    let bytes = bytes.into_bytes().to_vec();
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len().to_string()));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -11,10 +11,12 @@ use connector_audit::audit::{
 };
 use connector_audit::aws::{Clients, RetrySettings, S3ReportStore, SnsSink};
 use connector_audit::dump::parse_dump;
-use connector_audit::model::{Severity, Source};
+use connector_audit::model::{Report, Severity, Source};
+use connector_audit::notify::PublishMode;
 use connector_audit::probe::ProbeOptions;
 use connector_audit::render;
 use connector_audit::rules::registry::{RULES, find};
+use connector_audit::suppress::SuppressionSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,10 @@ enum Command {
         /// The dump file (JSON as the AWS CLI prints it; `-` for standard input).
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
+        /// A previous JSON report to compare with: findings are marked `new` or `known`, and
+        /// the summary lists the resolved ones.
+        #[arg(long, value_name = "REPORT")]
+        baseline: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -60,6 +66,10 @@ enum Command {
         /// Lowest severity published with --publish.
         #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
         publish_min_severity: Severity,
+        /// `all`: publish every finding; `new`: only findings not in the previous report
+        /// (read from --report-bucket), plus the summary.
+        #[arg(long, default_value = "all", value_name = "MODE", value_parser = parse_publish_mode)]
+        publish_mode: PublishMode,
         /// AWS region (default: the credential chain's).
         #[arg(long)]
         region: Option<String>,
@@ -117,6 +127,10 @@ struct Common {
     /// (with --cloudtrail-bucket) is read over it [default with a trail: 90].
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     lookback_days: Option<u32>,
+    /// A central suppressions file (JSON: `{"suppressions": [{"rule", "role", "account",
+    /// "until", "reason"}]}`); role tags `connector-audit-ignore` are always read.
+    #[arg(long, value_name = "FILE")]
+    suppressions: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -177,6 +191,10 @@ enum Format {
     Table,
 }
 
+fn parse_publish_mode(s: &str) -> Result<PublishMode, String> {
+    s.parse()
+}
+
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse::<Severity>().map_err(|e| e.to_string())
 }
@@ -188,6 +206,15 @@ impl Common {
             tag_value: self.tag_value.clone(),
             trusted_accounts: self.trusted_accounts.clone(),
             roles: self.roles.clone(),
+            suppressions: match &self.suppressions {
+                None => SuppressionSet::default(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read `{}`", path.display()))?;
+                    SuppressionSet::parse(&text, &path.display().to_string())?
+                }
+            },
+            ..AuditOptions::default()
         };
         options.validate()?;
         Ok(options)
@@ -244,36 +271,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_on,
         } => {
             let text = read_input(&report)?;
-            let parsed: connector_audit::model::Report =
-                serde_json::from_str(&text).with_context(|| {
-                    format!("`{}` is not a connector-audit report", report.display())
-                })?;
+            let parsed: Report = serde_json::from_str(&text).with_context(|| {
+                format!("`{}` is not a connector-audit report", report.display())
+            })?;
             let common = Common {
                 tag_key: String::new(),
                 tag_value: None,
                 trusted_accounts: vec![],
                 roles: vec![],
                 lookback_days: None,
+                suppressions: None,
                 format,
                 fail_on,
             };
             emit(&parsed, &common)
         }
-        Command::Check { input, common } => {
+        Command::Check {
+            input,
+            baseline,
+            common,
+        } => {
             let text = read_input(&input)?;
             let inventory = parse_dump(&text).with_context(|| format!("`{}`", input.display()))?;
             let options = common.options()?;
+            let previous = baseline
+                .map(|path| -> anyhow::Result<(Report, String)> {
+                    let text = read_input(&path)?;
+                    let report = serde_json::from_str(&text).with_context(|| {
+                        format!("`{}` is not a connector-audit report", path.display())
+                    })?;
+                    Ok((report, path.display().to_string()))
+                })
+                .transpose()?;
             let evidence = Evidence {
                 lookback_days: common.lookback_days,
                 ..Evidence::default()
             };
-            let report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
+            let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
+            if let Some((previous, location)) = previous {
+                connector_audit::baseline::compare(
+                    &mut report,
+                    Some(&previous),
+                    Some(location),
+                    &options,
+                );
+            }
             emit(&report, &common)
         }
         Command::Audit {
             common,
             publish,
             publish_min_severity,
+            publish_mode,
             region,
             profile,
             max_attempts,
@@ -308,7 +357,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let run = LiveRun {
                     options,
                     min_severity: publish_min_severity,
-                    publish_mode: Default::default(),
+                    publish_mode,
+                    change: None,
                     run_id: new_run_id(),
                     generated_at: now_rfc3339(),
                     probe: probe_options,

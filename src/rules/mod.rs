@@ -15,6 +15,7 @@ mod s3_bucket_admin;
 mod s3_unexpected_delete;
 mod s3_unused_delete;
 mod s3_wildcard_bucket;
+mod suppression_expired;
 mod trust_any_principal;
 mod trust_confused_deputy;
 mod trust_missing_external_id;
@@ -264,6 +265,8 @@ pub struct RuleContext {
     pub lookback_days: Option<u32>,
     /// The run's date (UTC).
     pub today: Option<time::Date>,
+    /// The suppressions that name each role (tag and central file), by role ARN.
+    pub suppressions: BTreeMap<String, Vec<crate::suppress::Suppression>>,
 }
 
 impl RuleContext {
@@ -291,6 +294,7 @@ impl RuleContext {
             usage: None,
             lookback_days: None,
             today: None,
+            suppressions: BTreeMap::new(),
         }
     }
 }

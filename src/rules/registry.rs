@@ -4,8 +4,8 @@
 use super::{
     Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
     probe_unavailable, role_unused, s3_bucket_admin, s3_unexpected_delete, s3_unused_delete,
-    s3_wildcard_bucket, trust_any_principal, trust_confused_deputy, trust_missing_external_id,
-    trust_unscoped_federation, trust_weak_external_id,
+    s3_wildcard_bucket, suppression_expired, trust_any_principal, trust_confused_deputy,
+    trust_missing_external_id, trust_unscoped_federation, trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -24,6 +24,7 @@ pub static RULES: &[&Rule] = &[
     &probe_unavailable::RULE,
     &s3_unexpected_delete::RULE,
     &role_unused::RULE,
+    &suppression_expired::RULE,
 ];
 
 /// Looks a rule up by id.
@@ -75,6 +76,7 @@ mod tests {
             "probe-unavailable",
             "s3-unexpected-delete",
             "role-unused",
+            "suppression-expired",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }
