@@ -1,7 +1,7 @@
 //! connector-audit: audits the IAM roles that customers hand to third-party S3 connectors.
 //!
 //! Data flows one way: IAM (or a dump file) -> [`model::RoleSnapshot`] -> [`rules`] ->
-//! [`model::Finding`]s -> [`model::Report`] -> JSON / table.
+//! [`model::Finding`]s -> [`model::Report`] -> JSON / table / SARIF / OCSF.
 //!
 //! - [`model`]: plain data shared by every layer (snapshots, findings, the report contract).
 //! - [`policy`]: the pure policy engine. IAM JSON in any legal shape -> checked model ->
@@ -20,7 +20,8 @@
 //!   (inventory, probe, rules, store the report, publish).
 //! - [`baseline`]: new, known and resolved findings against the previous report of the same
 //!   account and scope.
-//! - [`render`]: the report as a table for people or JSON for machines.
+//! - [`render`]: the report as a table for people, JSON for machines, SARIF 2.1.0 for code
+//!   scanning ([`render::sarif`]), OCSF Detection Findings for security lakes ([`render::ocsf`]).
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
 //!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing.

@@ -15,6 +15,7 @@ use connector_audit::model::{Report, Severity, Source};
 use connector_audit::notify::PublishMode;
 use connector_audit::probe::ProbeOptions;
 use connector_audit::render;
+use connector_audit::render::sarif::SarifOptions;
 use connector_audit::rules::registry::{RULES, find};
 use connector_audit::suppress::SuppressionSet;
 use std::io::{IsTerminal, Write};
@@ -85,11 +86,13 @@ enum Command {
         #[command(flatten)]
         probe: ProbeArgs,
     },
-    /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table or JSON.
+    /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table,
+    /// JSON, SARIF or OCSF.
     Render {
         /// The report file (`-` for standard input).
         #[arg(long, value_name = "FILE")]
         report: PathBuf,
+        /// Output format (default: table on a terminal, json otherwise).
         #[arg(long, value_enum)]
         format: Option<Format>,
         /// Exit 1 when a finding is at or above this severity.
@@ -187,8 +190,14 @@ enum RetryMode {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// The JSON report (schema_version 1).
     Json,
+    /// A table for a terminal.
     Table,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// OCSF Detection Findings, one JSON object per line.
+    Ocsf,
 }
 
 fn parse_publish_mode(s: &str) -> Result<PublishMode, String> {
@@ -284,7 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 fail_on,
             };
-            emit(&parsed, &common)
+            emit(&parsed, &common, &SarifOptions::default())
         }
         Command::Check {
             input,
@@ -316,7 +325,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &options,
                 );
             }
-            emit(&report, &common)
+            // SARIF results point into the dump, at each role's entry
+            let sarif = match common.format() {
+                Format::Sarif => SarifOptions::for_dump(&input.to_string_lossy(), &text),
+                _ => SarifOptions::default(),
+            };
+            emit(&report, &common, &sarif)
         }
         Command::Audit {
             common,
@@ -391,11 +405,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                                 outcome.published
                             );
                         }
-                        emit(&outcome.report, &common)
+                        emit(&outcome.report, &common, &SarifOptions::default())
                     }
                     Err(LiveError::Publish { report, source, .. }) => {
                         // the report is still shown; the failure is the exit status
-                        let _ = emit(&report, &common);
+                        let _ = emit(&report, &common, &SarifOptions::default());
                         Err(anyhow::anyhow!("publishing the findings failed: {source}"))
                     }
                 }
@@ -439,10 +453,16 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Prints the report and maps it to the exit code.
-fn emit(report: &connector_audit::model::Report, common: &Common) -> anyhow::Result<ExitCode> {
+fn emit(
+    report: &connector_audit::model::Report,
+    common: &Common,
+    sarif: &SarifOptions,
+) -> anyhow::Result<ExitCode> {
     let text = match common.format() {
         Format::Json => render::json(report)? + "\n",
         Format::Table => render::table(report),
+        Format::Sarif => render::sarif::sarif(report, sarif)? + "\n",
+        Format::Ocsf => render::ocsf::ocsf(report)?,
     };
     print(&text)?;
     Ok(if !report.complete {

@@ -1,4 +1,10 @@
-//! Turns a [`Report`] into text for people (a table) or machines (JSON). PURE.
+//! Turns a [`Report`] into text: a table for people, JSON (the report contract), SARIF 2.1.0
+//! for code scanning ([`sarif`]) and OCSF Detection Findings for security lakes ([`ocsf`]).
+//! PURE: no I/O, no AWS SDK; what a format needs beyond the report (the audited file's path,
+//! say) is a parameter.
+
+pub mod ocsf;
+pub mod sarif;
 
 use crate::model::{Report, Severity};
 use std::fmt::Write as _;
@@ -153,4 +159,58 @@ fn standing(f: &crate::model::Finding) -> Option<String> {
 /// Does the report hold an active finding at or above `threshold`?
 pub fn fails(report: &Report, threshold: Severity) -> bool {
     report.max_severity().is_some_and(|s| s >= threshold)
+}
+
+/// Reports and findings for the renderers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::model::{
+        ErrorEntry, Finding, PolicyRef, Report, Severity, SeverityCounts, Source, StatementRef,
+        Summary, Tool,
+    };
+    use serde_json::json;
+
+    pub fn finding(rule: &str, severity: Severity, role: &str) -> Finding {
+        Finding {
+            id: format!("{:016x}", role.len() * 7919 + rule.len()),
+            rule: rule.into(),
+            severity,
+            role_name: role.into(),
+            role_arn: format!("arn:aws:iam::123456789012:role/{role}"),
+            policy: PolicyRef::Trust,
+            statement: Some(StatementRef {
+                index: 0,
+                sid: Some("Vendor".into()),
+            }),
+            message: format!("statement 0 of trust lets anyone assume {role}"),
+            evidence: json!({"principals": ["*"]}),
+            remediation: "Add an sts:ExternalId condition".into(),
+            suppressed: None,
+            status: None,
+            first_seen: None,
+        }
+    }
+
+    pub fn report(findings: Vec<Finding>, errors: Vec<ErrorEntry>) -> Report {
+        Report {
+            schema_version: Report::SCHEMA_VERSION,
+            tool: Tool::default(),
+            account_id: Some("123456789012".into()),
+            generated_at: "2026-01-02T03:04:05Z".into(),
+            source: Source::File,
+            complete: errors.is_empty(),
+            summary: Summary {
+                roles_audited: 2,
+                findings: SeverityCounts::of(&findings),
+                suppressed: findings.iter().filter(|f| !f.is_active()).count(),
+                changes: None,
+            },
+            roles: vec![],
+            findings,
+            errors,
+            probe: None,
+            usage: None,
+            change: None,
+        }
+    }
 }
