@@ -2,7 +2,8 @@
 # make demo: start the AWS emulator, create an account with the seed vendors' connector roles
 # (good and risky variants, tests/fixtures/demo-account.json) and a findings topic with an SQS
 # subscriber, run the Lambda function (the real `bootstrap`, behind cargo-lambda's Runtime
-# API emulator) with a console test event, then show the report and what the subscriber got.
+# API emulator) with a console test event, then show the report and what the subscriber got;
+# then an IAM change event, which audits only the role it concerns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -35,4 +36,11 @@ echo
 echo "== the report the function returned (as a table; the JSON is the response)"
 "$TARGET/debug/connector-audit" render --report "$work/report.json" --format table || [ $? -eq 1 ]
 echo "== what the SQS subscriber of the findings topic received"
+"$TARGET/debug/examples/emulator" drain "$QUEUE_URL"
+echo
+echo "== an IAM change: events/iam-change-put-role-policy.json (CloudTrail's PutRolePolicy on"
+echo "   legacy-s3-star, as the template's EventBridge rule delivers it): only that role is audited"
+invoke_function events/iam-change-put-role-policy.json >"$work/change.json"
+"$TARGET/debug/connector-audit" render --report "$work/change.json" --format table || [ $? -eq 1 ]
+echo "== what the subscriber received for the change"
 "$TARGET/debug/examples/emulator" drain "$QUEUE_URL"

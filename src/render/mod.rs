@@ -33,6 +33,21 @@ pub fn table(report: &Report) -> String {
             " | INCOMPLETE (see errors)"
         }
     );
+    if let Some(c) = &report.change {
+        let _ = writeln!(
+            out,
+            "audit on IAM change: {}{}{}",
+            c.event_name,
+            c.event_time
+                .as_deref()
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default(),
+            c.changed_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        );
+    }
     let _ = writeln!(out);
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.");
