@@ -17,7 +17,7 @@ use connector_audit::model::{FindingStatus, Report, Severity};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use support::{Moto, deps, drain, fixture, object, s3_client, seed_from_dump, topic_with_queue};
+use support::{Moto, deps, drain, object, s3_client, seed_demo_account, topic_with_queue};
 
 const BUCKET: &str = "audit-reports";
 
@@ -32,10 +32,7 @@ struct Account {
 async fn demo_account() -> Account {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
-    let dump: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("demo-account.json")).unwrap())
-            .unwrap();
-    seed_from_dump(&conf, &dump).await;
+    seed_demo_account(&conf).await;
     let (topic, queue) = topic_with_queue(&conf, "connector-audit-findings").await;
     s3_client(&conf)
         .create_bucket()
@@ -51,6 +48,16 @@ async fn demo_account() -> Account {
         topic,
         queue,
     }
+}
+
+/// The function with a report bucket, publishing only new findings.
+fn publishing_new_only(a: &Account) -> Deps {
+    let env = [
+        ("FINDINGS_TOPIC_ARN", a.topic.as_str()),
+        ("REPORT_BUCKET", BUCKET),
+        ("PUBLISH_MODE", "new"),
+    ];
+    deps(&a.clients, &env)
 }
 
 fn event_file(name: &str) -> Value {
@@ -211,12 +218,7 @@ async fn iam_change_events_that_are_not_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_known_and_resolved_across_runs_with_publish_mode_new() {
     let a = demo_account().await;
-    let env = [
-        ("FINDINGS_TOPIC_ARN", a.topic.as_str()),
-        ("REPORT_BUCKET", BUCKET),
-        ("PUBLISH_MODE", "new"),
-    ];
-    let d = deps(&a.clients, &env);
+    let d = publishing_new_only(&a);
 
     // the first run: no previous report, everything new and published
     let first = report(event_file("scheduled.json"), &d).await;
@@ -349,12 +351,7 @@ async fn new_known_and_resolved_across_runs_with_publish_mode_new() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_previous_report_is_an_error_and_everything_is_published() {
     let a = demo_account().await;
-    let env = [
-        ("FINDINGS_TOPIC_ARN", a.topic.as_str()),
-        ("REPORT_BUCKET", BUCKET),
-        ("PUBLISH_MODE", "new"),
-    ];
-    let d = deps(&a.clients, &env);
+    let d = publishing_new_only(&a);
     let first = report(event_file("scheduled.json"), &d).await;
     drain(&a.conf, &a.queue).await;
     let key = first.summary.changes.as_ref().map(|_| {

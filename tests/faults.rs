@@ -23,9 +23,7 @@ use serde_json::Value;
 use serde_json::json;
 use std::time::Duration;
 use support::fault_proxy::{FaultProxy, Faults};
-use support::{
-    Moto, deps, drain, fixture, now_ms, object, s3_client, seed_from_dump, topic_with_queue,
-};
+use support::{Moto, deps, drain, now_ms, object, s3_client, seed_demo_account, topic_with_queue};
 
 fn live_run() -> LiveRun {
     LiveRun {
@@ -73,10 +71,7 @@ fn findings_key(r: &Report) -> Vec<(String, String, String)> {
 async fn demo() -> (Moto, aws_config::SdkConfig, String, String) {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
-    let dump: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("demo-account.json")).unwrap())
-            .unwrap();
-    seed_from_dump(&conf, &dump).await;
+    seed_demo_account(&conf).await;
     let (topic, queue) = topic_with_queue(&conf, "findings").await;
     (moto, conf, topic, queue)
 }

@@ -206,6 +206,15 @@ fn document(v: &Value) -> String {
 
 /// Creates the dump's customer managed policies (with their versions) and roles (trust,
 /// tags, inline policies, attachments) in the emulator. AWS managed policies are moto's own.
+/// Creates the demo account (`tests/fixtures/demo-account.json`) in the emulator.
+#[allow(dead_code)] // not every test binary seeds it
+pub async fn seed_demo_account(conf: &aws_config::SdkConfig) {
+    let dump: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("demo-account.json")).unwrap())
+            .unwrap();
+    seed_from_dump(conf, &dump).await;
+}
+
 pub async fn seed_from_dump(conf: &aws_config::SdkConfig, dump: &Value) {
     let iam = aws_sdk_iam::Client::new(conf);
     for p in dump["Policies"].as_array().unwrap() {
