@@ -218,6 +218,7 @@ pub fn audit_with(
         errors,
         probe: evidence.probe,
         usage: evidence.usage,
+        accounts: Vec::new(),
     }
 }
 
@@ -684,13 +685,15 @@ pub async fn deliver<St: ReportStore, P: FindingSink>(
     }
 }
 
-/// Most severe first, then by role, then in registry order, then by document and statement.
-fn sort_findings(findings: &mut [Finding]) {
+/// Most severe first, then by role (name, then ARN: the account, when several are merged),
+/// then in registry order, then by document and statement.
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
     let rank = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.role_name.cmp(&b.role_name))
+            .then_with(|| a.role_arn.cmp(&b.role_arn))
             .then_with(|| rank(&a.rule).cmp(&rank(&b.rule)))
             .then_with(|| a.policy.cmp(&b.policy))
             .then_with(|| {

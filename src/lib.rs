@@ -16,10 +16,14 @@
 //! - [`audit`]: orchestration: select connector roles by tag, probe them (bounded, within a
 //!   deadline), run the rules, build the report; [`audit::Live`] is the whole live run
 //!   (inventory, probe, rules, store the report, publish).
+//! - [`org`]: organization-wide runs: list the accounts, enter each through the org role (a
+//!   few at once, within the deadline), assess it as above, and merge the accounts' reports
+//!   into one with a section per account (stored and published once).
 //! - [`render`]: the report as a table for people or JSON for machines.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
-//!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing.
+//!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing, Organizations
+//!   ListAccounts and the member accounts' credentials.
 //! - [`lambda`]: the function's configuration, the events it accepts, and its handler.
 //! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `rules`);
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.
@@ -64,6 +68,7 @@ pub mod dump;
 pub mod lambda;
 pub mod model;
 pub mod notify;
+pub mod org;
 pub mod policy;
 pub mod probe;
 pub mod render;

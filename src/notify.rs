@@ -414,6 +414,7 @@ mod tests {
             errors: vec![],
             probe: None,
             usage: None,
+            accounts: vec![],
         }
     }
 
