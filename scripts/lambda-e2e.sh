@@ -25,7 +25,10 @@ start_function "$BOOTSTRAP" "$work/function.log" \
 
 fail() { echo "lambda e2e: $*" >&2; echo "--- function log" >&2; tail -20 "$work/function.log" >&2; exit 1; }
 
-# file -> "roles_audited messages_published", or "error" for events that must be refused
+# file -> "roles_audited messages_published", "error" for events that must be refused,
+# "listing" for the organization's accounts (moto without an organization lists none),
+# "no-org-role" for a member account's run (this function runs without ORG_AUDIT_ROLE_NAME;
+# tests/org.rs runs that path against an emulated organization)
 expect() {
     case "$1" in
         scheduled.json | on-demand.json) echo "16 17" ;;
@@ -39,6 +42,8 @@ expect() {
         iam-change-attach-role-policy.json) echo "1 5" ;;
         iam-change-untag-role.json) echo "0 0" ;;
         iam-change-create-policy-version.json) echo "3 4" ;;
+        list-accounts.json) echo "listing" ;;
+        org-account.json) echo "no-org-role" ;;
         invalid-*) echo "error" ;;
         *) echo "unknown" ;;
     esac
@@ -49,7 +54,16 @@ for event in events/*.json; do
     name=$(basename "$event")
     want=$(expect "$name")
     [ "$want" != unknown ] || fail "no expectation for $name: add it to this script"
-    if out=$(invoke_function "$event" 2>&1); then
+    if [ "$want" = listing ]; then
+        out=$(invoke_function "$event" 2>&1) || fail "$name failed: $out"
+        python3 -c 'import json,sys; r=json.load(sys.stdin); assert isinstance(r["accounts"], list), r' <<<"$out" \
+            || fail "$name: not an accounts listing: $out"
+        echo "  $name: accounts listed"
+    elif [ "$want" = no-org-role ]; then
+        if out=$(invoke_function "$event" 2>&1); then fail "$name was accepted: $out"; fi
+        grep -q "ORG_AUDIT_ROLE_NAME" <<<"$out" || fail "$name: the error does not name ORG_AUDIT_ROLE_NAME: $out"
+        echo "  $name: refused without ORG_AUDIT_ROLE_NAME"
+    elif out=$(invoke_function "$event" 2>&1); then
         [ "$want" != error ] || fail "$name was accepted: $out"
         read -r roles messages <<<"$want"
         got_roles=$(python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["schema_version"]==1 and r["source"]=="live", r; print(r["summary"]["roles_audited"])' <<<"$out") \

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Lints template.yaml with the pinned cfn-lint (.venv-lint, requirements-lint.txt) and with
-# `sam validate --lint`, then proves the linter is awake: three deliberately broken copies of
-# the template (bad runtime, Timeout 5000, GetAtt of a missing attribute) must each fail with
-# the expected rule. cfn-lint 1.58, the version aws-sam-cli pulls in, misses two of the three,
-# which is why the linter is pinned on its own.
+# Lints template.yaml and org-member-role.yaml with the pinned cfn-lint (.venv-lint,
+# requirements-lint.txt), and template.yaml with `sam validate --lint`, then proves the linter
+# is awake: three deliberately broken copies of the template (bad runtime, Timeout 5000, GetAtt
+# of a missing attribute) must each fail with the expected rule. cfn-lint 1.58, the version
+# aws-sam-cli pulls in, misses two of the three, which is why the linter is pinned on its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINT=.venv-lint/bin/cfn-lint
 [ -x "$LINT" ] || { echo "cfn-lint not in .venv-lint: run 'make venv'" >&2; exit 1; }
 
-echo "cfn-lint $($LINT --version | awk '{print $2}') template.yaml"
+echo "cfn-lint $($LINT --version | awk '{print $2}') template.yaml org-member-role.yaml"
 $LINT template.yaml
+$LINT org-member-role.yaml
 echo "sam validate --lint"
 PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --region us-east-1 >/dev/null
 

@@ -249,6 +249,7 @@ pub fn audit_with(
         probe: evidence.probe,
         usage: evidence.usage,
         change: None,
+        accounts: Vec::new(),
     }
 }
 
@@ -767,15 +768,18 @@ async fn against_previous<St: ReportStore>(
     run: &LiveRun,
     store: &St,
 ) -> Option<(String, Vec<u8>)> {
-    let inventory_failed = report
-        .errors
-        .iter()
-        .any(|e| e.role_name.is_none() && e.operation == "inventory");
+    // (an organization's report names its unaudited accounts, whose findings are kept)
+    let inventory_failed = report.accounts.is_empty()
+        && report
+            .errors
+            .iter()
+            .any(|e| e.role_name.is_none() && e.operation == "inventory");
     let account = report.account_id.clone()?;
     if inventory_failed {
         return None;
     }
-    let scope = crate::baseline::scope_id(&run.options, false);
+    // an organization's report and a single account's are different scopes
+    let scope = crate::baseline::scope_id(&run.options, !report.accounts.is_empty());
     let key = crate::baseline::latest_key(&account, &scope);
     let mut fail = |code: &str, message: String| {
         report.errors.push(ErrorEntry {
@@ -813,13 +817,15 @@ async fn against_previous<St: ReportStore>(
     Some((key, serde_json::to_vec(&latest).unwrap_or_default()))
 }
 
-/// Most severe first, then by role, then in registry order, then by document and statement.
+/// Most severe first, then by role (name, then ARN: the account, when several are merged),
+/// then in registry order, then by document and statement.
 pub(crate) fn sort_findings(findings: &mut [Finding]) {
     let rank = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.role_name.cmp(&b.role_name))
+            .then_with(|| a.role_arn.cmp(&b.role_arn))
             .then_with(|| rank(&a.rule).cmp(&rank(&b.rule)))
             .then_with(|| a.policy.cmp(&b.policy))
             .then_with(|| {

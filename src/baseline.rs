@@ -13,6 +13,7 @@ use crate::audit::AuditOptions;
 use crate::model::{
     Changes, Finding, FindingStatus, Report, ResolvedFinding, SeverityCounts, Summary,
 };
+use crate::policy::principal::arn_account;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,10 +68,18 @@ pub fn compare(
         .iter()
         .filter_map(|e| e.role_name.as_deref())
         .collect();
+    // an organization's accounts that could not be audited keep their previous findings
+    let unaudited: BTreeSet<&str> = report
+        .accounts
+        .iter()
+        .filter(|a| !a.audited)
+        .map(|a| a.account_id.as_str())
+        .collect();
     // a previous finding is judged by this run when its role was audited in full, or was
     // asked about and is no longer a connector role (untagged, deleted)
     let judged = |f: &Finding| {
         !with_errors.contains(f.role_name.as_str())
+            && !arn_account(&f.role_arn).is_some_and(|a| unaudited.contains(a))
             && (options.is_whole_scope()
                 || audited.contains(f.role_arn.as_str())
                 || options

@@ -9,8 +9,15 @@
 //!   it is attached to), publish; a call that concerns no connector role publishes nothing;
 //! - a console test event: a JSON object whose optional fields override the environment:
 //!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`, `probe`,
-//!   `probe_delete`;
+//!   `probe_delete`, `org` (every account of the organization, or only this one);
+//! - the organization state machine's events (see [`crate::org`]): `{"list_accounts": true}`
+//!   answers the organization's active accounts; `{"account_id": "...", "account_name": ...,
+//!   "summary_only": true}` audits one member account through the org role (stored and
+//!   published as usual) and answers its section of the report;
 //! - anything else fails the invocation with an error naming the accepted fields.
+//!
+//! With `ORG_AUDIT_ROLE_NAME` set, scheduled and console runs audit every active account of
+//! the organization into one report (unless the event says `"org": false`).
 
 use crate::audit::{AuditOptions, Live, LiveError, LiveRun};
 use crate::aws::{Clients, S3ReportStore, SnsSink};
@@ -38,7 +45,9 @@ AttachRolePolicy, DetachRolePolicy, TagRole, UntagRole, CreatePolicyVersion, \
 SetDefaultPolicyVersion), or a JSON object with the optional fields \
 `roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
 `trusted_accounts` (array of 12-digit account ids), `publish` (boolean), `min_severity` \
-(critical|high|medium|low|info), `probe` (boolean), `probe_delete` (boolean)";
+(critical|high|medium|low|info), `probe` (boolean), `probe_delete` (boolean), `org` (boolean); \
+or `{\"list_accounts\": true}`; or `account_id` (12 digits) with the optional `account_name` \
+(string) and `summary_only` (boolean)";
 
 /// The log filter for `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`): that level for
 /// the function's own code, `info` for the AWS SDK and the HTTP stack, whose debug lines
@@ -93,6 +102,11 @@ pub struct Config {
     pub publish_mode: PublishMode,
     /// The central suppressions file (`SUPPRESSIONS_S3_URI`), read on every invocation.
     pub suppressions: Option<S3Uri>,
+    /// The role assumed in each member account (`ORG_AUDIT_ROLE_NAME`): when set, runs audit
+    /// every account of the organization.
+    pub org_role_name: Option<String>,
+    /// Accounts audited at once in an organization-wide run (`ORG_CONCURRENCY`).
+    pub org_concurrency: usize,
 }
 
 /// An `s3://bucket/key` location.
@@ -167,7 +181,8 @@ impl Config {
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
     /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`,
     /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90),
-    /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`).
+    /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`),
+    /// `ORG_AUDIT_ROLE_NAME`, `ORG_CONCURRENCY` (default 4).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -272,6 +287,19 @@ impl Config {
                 name: "SUPPRESSIONS_S3_URI",
                 message,
             })?;
+        let org_role_name = nonempty("ORG_AUDIT_ROLE_NAME");
+        if let Some(r) = &org_role_name
+            && !crate::org::is_role_name(r)
+        {
+            return Err(ConfigError {
+                name: "ORG_AUDIT_ROLE_NAME",
+                message: format!("`{r}` is not an IAM role name (a name, without path)"),
+            });
+        }
+        let org_concurrency = match nonempty("ORG_CONCURRENCY") {
+            Some(v) => number("ORG_CONCURRENCY", &v, 1..=32)? as usize,
+            None => crate::org::DEFAULT_CONCURRENCY,
+        };
         Ok(Config {
             tag_key: nonempty("CONNECTOR_TAG_KEY").unwrap_or_else(|| "connector".to_string()),
             tag_value: nonempty("CONNECTOR_TAG_VALUE"),
@@ -285,6 +313,8 @@ impl Config {
             usage,
             publish_mode,
             suppressions,
+            org_role_name,
+            org_concurrency,
         })
     }
 }
@@ -301,6 +331,17 @@ pub struct OnDemand {
     pub min_severity: Option<Severity>,
     pub probe: Option<bool>,
     pub probe_delete: Option<bool>,
+    /// Audit every account of the organization (default: when `ORG_AUDIT_ROLE_NAME` is set).
+    pub org: Option<bool>,
+    /// Answer the organization's active accounts, audit nothing (the state machine's items).
+    pub list_accounts: Option<bool>,
+    /// Audit only this account of the organization, through the org role.
+    pub account_id: Option<String>,
+    /// The account's name, for its section of the report.
+    pub account_name: Option<String>,
+    /// Answer the account's section instead of the whole report (a Step Functions state holds
+    /// at most 256 KiB).
+    pub summary_only: Option<bool>,
 }
 
 /// What an event asks for.
@@ -389,6 +430,7 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
     if od.tag_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
         return Err(err("field `tag_key` is empty".into()));
     }
+    check_org_fields(&od).map_err(err)?;
     Ok(Invocation::OnDemand(od))
 }
 
@@ -422,6 +464,9 @@ fn parse_change(obj: &serde_json::Map<String, Value>) -> Result<IamChange, Strin
         event_id: text(detail.get("eventID")),
         event_time: text(detail.get("eventTime")),
         changed_by: text(detail.get("userIdentity").and_then(|u| u.get("arn"))),
+        account: text(detail.get("recipientAccountId"))
+            .or_else(|| text(obj.get("account")))
+            .filter(|a| is_account_id(a)),
         roles: Vec::new(),
         policies: Vec::new(),
     };
@@ -506,6 +551,46 @@ async fn central_suppressions(deps: &Deps) -> SuppressionSet {
     }
 }
 
+/// The organization fields of a console event, together.
+fn check_org_fields(od: &OnDemand) -> Result<(), String> {
+    if od.list_accounts == Some(true) {
+        let alone = OnDemand {
+            list_accounts: Some(true),
+            ..OnDemand::default()
+        };
+        if *od != alone {
+            return Err("field `list_accounts` takes no other field".into());
+        }
+    }
+    match &od.account_id {
+        Some(id) => {
+            crate::org::Account::parse(id, None).map_err(|e| format!("field `account_id`: {e}"))?;
+            if od.org == Some(true) {
+                return Err("fields `account_id` and `org` exclude each other".into());
+            }
+            if od.roles.is_some() {
+                return Err("fields `account_id` and `roles` exclude each other: a member account's run audits all of its connector roles".into());
+            }
+        }
+        None => {
+            for (name, set) in [
+                ("account_name", od.account_name.is_some()),
+                ("summary_only", od.summary_only.is_some()),
+            ] {
+                if set {
+                    return Err(format!("field `{name}` needs `account_id`"));
+                }
+            }
+        }
+    }
+    if od.org == Some(true) && od.roles.is_some() {
+        return Err(
+            "field `roles` names roles of one account: it cannot be used with `org`".into(),
+        );
+    }
+    Ok(())
+}
+
 /// What the handler needs, built once per process.
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -525,6 +610,12 @@ pub enum HandlerError {
     },
     #[error("publishing was requested but FINDINGS_TOPIC_ARN is not set")]
     NoTopic,
+    #[error(
+        "an organization's account was asked for (`org`, `account_id`) but ORG_AUDIT_ROLE_NAME is not set"
+    )]
+    NoOrgRole,
+    #[error("listing the organization's accounts failed: {0}")]
+    ListAccounts(crate::aws::AwsError),
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -533,6 +624,8 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::Event(_) => "UnsupportedEvent",
             HandlerError::Publish { .. } => "PublishFailed",
             HandlerError::NoTopic => "NoTopic",
+            HandlerError::NoOrgRole => "NoOrgRole",
+            HandlerError::ListAccounts(_) => "ListAccountsFailed",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_string(),
@@ -561,6 +654,27 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             }));
         }
         Invocation::Change(c) => (OnDemand::default(), Some(c)),
+    };
+    // the organization: its accounts listing, every account, or one member account; a change
+    // is audited in the account it happened in
+    let scope = match (&change, &cfg.org_role_name) {
+        (Some(c), Some(role)) => match c
+            .account
+            .as_deref()
+            .map(|a| crate::org::Account::parse(a, None))
+        {
+            Some(Ok(account)) => Scope::Org(OrgRun::Member {
+                role: role.clone(),
+                account,
+                summary_only: false,
+            }),
+            _ => Scope::ThisAccount,
+        },
+        (Some(_), None) => Scope::ThisAccount,
+        (None, _) => match Scope::of(&od, cfg)? {
+            Scope::ListAccounts => return list_accounts(deps).await,
+            scope => scope,
+        },
     };
     let options = AuditOptions {
         tag_key: od.tag_key.unwrap_or_else(|| cfg.tag_key.clone()),
@@ -616,7 +730,11 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         .store(store.as_ref())
         .sink(sink.as_ref())
         .usage(Some(&deps.clients));
-    match Box::pin(live.run(&run)).await {
+    let result = match &scope {
+        Scope::Org(org) => Box::pin(org.run(deps, &run, store.as_ref(), sink.as_ref())).await,
+        _ => Box::pin(live.run(&run)).await,
+    };
+    match result {
         Ok(outcome) => {
             log_outcome(
                 &outcome.report,
@@ -624,7 +742,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
                 outcome.published,
                 outcome.stored.as_deref(),
             );
-            Ok(response(&outcome.report))
+            Ok(scope.response(&outcome))
         }
         Err(e) => {
             let LiveError::Publish { report, stored, .. } = &e;
@@ -638,6 +756,131 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             Err(HandlerError::Publish { source: e })
         }
     }
+}
+
+/// Which accounts a run audits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// The function's own account.
+    ThisAccount,
+    /// None: the answer is the organization's accounts.
+    ListAccounts,
+    Org(OrgRun),
+}
+
+/// A run in the organization, through the org role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OrgRun {
+    /// Every active account.
+    Organization { role: String },
+    /// One member account.
+    Member {
+        role: String,
+        account: crate::org::Account,
+        summary_only: bool,
+    },
+}
+
+impl Scope {
+    fn of(od: &OnDemand, cfg: &Config) -> Result<Scope, HandlerError> {
+        if od.list_accounts == Some(true) {
+            return Ok(Scope::ListAccounts);
+        }
+        let role = cfg.org_role_name.clone();
+        if let Some(id) = &od.account_id {
+            let account = crate::org::Account::parse(id, od.account_name.clone()).map_err(|e| {
+                EventError {
+                    reason: format!("field `account_id`: {e}"),
+                }
+            })?;
+            return Ok(Scope::Org(OrgRun::Member {
+                role: role.ok_or(HandlerError::NoOrgRole)?,
+                account,
+                summary_only: od.summary_only.unwrap_or(false),
+            }));
+        }
+        match (od.org, role) {
+            (Some(true), None) => Err(HandlerError::NoOrgRole),
+            (Some(false), _) | (None, None) => Ok(Scope::ThisAccount),
+            (_, Some(_)) if od.roles.is_some() => Err(EventError {
+                reason: "field `roles` names roles of one account, and this function audits the organization (ORG_AUDIT_ROLE_NAME): add `\"org\": false` to audit them in this account".into(),
+            }
+            .into()),
+            (_, Some(role)) => Ok(Scope::Org(OrgRun::Organization { role })),
+        }
+    }
+
+    /// The report, or (`summary_only`) the account's section with where the report went.
+    fn response(&self, outcome: &crate::audit::LiveOutcome) -> Value {
+        let Scope::Org(OrgRun::Member {
+            summary_only: true, ..
+        }) = self
+        else {
+            return response(&outcome.report);
+        };
+        let mut section =
+            serde_json::to_value(outcome.report.accounts.first()).unwrap_or(Value::Null);
+        if let Some(obj) = section.as_object_mut() {
+            obj.insert(
+                "generated_at".into(),
+                outcome.report.generated_at.clone().into(),
+            );
+            obj.insert("stored".into(), outcome.stored.clone().into());
+            obj.insert("published".into(), outcome.published.into());
+        }
+        section
+    }
+}
+
+impl OrgRun {
+    /// Every account (or the one), merged into one report, then stored and published once.
+    async fn run(
+        &self,
+        deps: &Deps,
+        run: &LiveRun,
+        store: Option<&S3ReportStore>,
+        sink: Option<&SnsSink>,
+    ) -> Result<crate::audit::LiveOutcome, LiveError> {
+        let clients = &deps.clients;
+        let mut report = match self {
+            OrgRun::Organization { role } => {
+                let org = clients.organization(role);
+                let concurrency = deps.config.org_concurrency;
+                Box::pin(crate::org::assess_organization(
+                    &org,
+                    Some(clients),
+                    run,
+                    concurrency,
+                ))
+                .await
+            }
+            OrgRun::Member { role, account, .. } => {
+                let org = clients.organization(role);
+                Box::pin(crate::org::assess_member(
+                    &org,
+                    Some(clients),
+                    account.clone(),
+                    run,
+                ))
+                .await
+            }
+        };
+        report.change = run.change.clone();
+        crate::audit::deliver(report, run, store, sink).await
+    }
+}
+
+/// The organization's active accounts, as the `list_accounts` answer.
+async fn list_accounts(deps: &Deps) -> Result<Value, HandlerError> {
+    let listing = crate::aws::org::list_accounts(&deps.clients)
+        .await
+        .map_err(HandlerError::ListAccounts)?;
+    tracing::info!(
+        accounts = listing.accounts.len(),
+        inactive = listing.inactive_accounts,
+        "organization's accounts listed"
+    );
+    Ok(serde_json::to_value(&listing).unwrap_or(Value::Null))
 }
 
 /// A deadline before this (September 2001, in milliseconds since the epoch) is no epoch time:
@@ -868,6 +1111,114 @@ mod tests {
     }
 
     #[test]
+    fn organization_settings_and_events() {
+        let c = Config::from_env(env(&[])).unwrap();
+        assert_eq!((c.org_role_name.as_deref(), c.org_concurrency), (None, 4));
+        let org = Config::from_env(env(&[
+            ("ORG_AUDIT_ROLE_NAME", "ConnectorAuditRole"),
+            ("ORG_CONCURRENCY", "8"),
+        ]))
+        .unwrap();
+        assert_eq!(org.org_role_name.as_deref(), Some("ConnectorAuditRole"));
+        assert_eq!(org.org_concurrency, 8);
+        for (name, value, want) in [
+            ("ORG_AUDIT_ROLE_NAME", "path/role", "`path/role`"),
+            ("ORG_CONCURRENCY", "33", "from 1 to 32"),
+        ] {
+            let e = Config::from_env(env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(name) && e.contains(want), "{e}");
+        }
+
+        let od = |v: Value| match parse_event(&v).unwrap() {
+            Invocation::OnDemand(od) => od,
+            Invocation::Scheduled | Invocation::Change(_) => OnDemand::default(),
+        };
+        let scope = |v: Value, cfg: &Config| Scope::of(&od(v), cfg);
+        // without ORG_AUDIT_ROLE_NAME: this account, unless the organization is asked for
+        assert_eq!(scope(json!({}), &c).unwrap(), Scope::ThisAccount);
+        assert!(matches!(
+            scope(json!({"org": true}), &c),
+            Err(HandlerError::NoOrgRole)
+        ));
+        assert!(matches!(
+            scope(json!({"account_id": "111122223333"}), &c),
+            Err(HandlerError::NoOrgRole)
+        ));
+        assert_eq!(
+            scope(json!({"list_accounts": true}), &c).unwrap(),
+            Scope::ListAccounts
+        );
+        // with it: the organization, unless told otherwise
+        let role = "ConnectorAuditRole".to_string();
+        assert_eq!(
+            scope(json!({}), &org).unwrap(),
+            Scope::Org(OrgRun::Organization { role: role.clone() })
+        );
+        assert_eq!(
+            scope(json!({"org": false, "roles": ["a"]}), &org).unwrap(),
+            Scope::ThisAccount
+        );
+        let e = scope(json!({"roles": ["a"]}), &org)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(r#""org": false"#), "{e}");
+        assert_eq!(
+            scope(
+                json!({"account_id": "111122223333", "account_name": "prod", "summary_only": true}),
+                &org
+            )
+            .unwrap(),
+            Scope::Org(OrgRun::Member {
+                role,
+                account: crate::org::Account {
+                    account_id: "111122223333".into(),
+                    name: Some("prod".into()),
+                },
+                summary_only: true,
+            })
+        );
+        // the Map passes `null` for an account without a name
+        assert!(parse_event(&json!({"account_id": "111122223333", "account_name": null})).is_ok());
+        for (bad, want) in [
+            (
+                json!({"list_accounts": true, "publish": false}),
+                "takes no other field",
+            ),
+            (json!({"account_id": "1111"}), "`1111`"),
+            (
+                json!({"account_id": "111122223333", "org": true}),
+                "exclude each other",
+            ),
+            (
+                json!({"account_id": "111122223333", "roles": ["a"]}),
+                "exclude each other",
+            ),
+            (
+                json!({"summary_only": true}),
+                "`summary_only` needs `account_id`",
+            ),
+            (
+                json!({"account_name": "x"}),
+                "`account_name` needs `account_id`",
+            ),
+            (
+                json!({"org": true, "roles": ["a"]}),
+                "cannot be used with `org`",
+            ),
+            (json!({"list_accounts": "yes"}), "field `list_accounts`"),
+        ] {
+            let e = parse_event(&bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+            assert!(
+                e.contains("Accepted:") && e.contains("list_accounts"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn responses_fit_lambdas_limit() {
         use crate::model::{Finding, PolicyRef, SeverityCounts, Source, Summary, Tool};
         let finding = |i: usize| Finding {
@@ -909,6 +1260,7 @@ mod tests {
             probe: None,
             usage: None,
             change: None,
+            accounts: vec![],
         };
         let v = response(&report);
         assert!(

@@ -20,11 +20,15 @@
 //!   (inventory, probe, rules, store the report, publish).
 //! - [`baseline`]: new, known and resolved findings against the previous report of the same
 //!   account and scope.
+//! - [`org`]: organization-wide runs: list the accounts, enter each through the org role (a
+//!   few at once, within the deadline), assess it as above, and merge the accounts' reports
+//!   into one with a section per account (stored and published once).
 //! - [`render`]: the report as a table for people, JSON for machines, SARIF 2.1.0 for code
 //!   scanning ([`render::sarif`]), OCSF Detection Findings for security lakes ([`render::ocsf`]).
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: IAM inventory, the probe's
-//!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing.
+//!   AssumeRole and S3 requests, reading the CloudTrail trail, SNS publishing, Organizations
+//!   ListAccounts and the member accounts' credentials.
 //! - [`lambda`]: the function's configuration, the events it accepts, and its handler.
 //! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `rules`);
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.
@@ -70,6 +74,7 @@ pub mod dump;
 pub mod lambda;
 pub mod model;
 pub mod notify;
+pub mod org;
 pub mod policy;
 pub mod probe;
 pub mod render;

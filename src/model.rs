@@ -513,6 +513,10 @@ pub struct Report {
     /// Present when the run audited the roles an IAM change concerns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<IamChange>,
+    /// Organization-wide runs: one section per account, in account id order. The roles,
+    /// findings and errors above are every account's together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountSection>,
 }
 
 /// An IAM change reported by CloudTrail (EventBridge "AWS API Call via CloudTrail"), and the
@@ -529,10 +533,39 @@ pub struct IamChange {
     /// Who made the change (`userIdentity.arn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_by: Option<String>,
+    /// The account whose IAM changed (`recipientAccountId`, else the event's `account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Roles named by the call.
     pub roles: Vec<String>,
     /// Managed policies (ARNs) whose content changed: their connector roles are audited.
     pub policies: Vec<String>,
+}
+
+/// One account of an organization-wide run (report field `accounts[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSection {
+    pub account_id: String,
+    /// The account's name in the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Its roles were read and judged: false when the account could not be entered (the org
+    /// role could not be assumed), its roles could not be read, or the run's time ran out first.
+    pub audited: bool,
+    /// Audited in full: nothing of the account is missing (see the errors naming it).
+    pub complete: bool,
+    pub roles_audited: usize,
+    /// The account's active findings by severity.
+    pub findings: SeverityCounts,
+    /// How many of the report's `errors` are the account's (each message starts with
+    /// `account <id>`).
+    pub errors: usize,
+    /// Why the account was not audited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The account's usage evidence, when a trail was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::usage::UsageEvidence>,
 }
 
 impl Report {

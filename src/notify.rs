@@ -457,6 +457,7 @@ mod tests {
             probe: None,
             usage: None,
             change: None,
+            accounts: vec![],
         }
     }
 

@@ -1,8 +1,10 @@
-//! The function's execution role in `template.yaml` is least privilege: no wildcard action
+//! The roles in `template.yaml` (the function's execution role, the organization state
+//! machine's role) and in `org-member-role.yaml` are least privilege: no wildcard action
 //! anywhere, and `Resource: "*"` only for actions whose AWS API has no resource-level
-//! permissions (each listed here with the reason). The template is read as YAML with its
+//! permissions (each listed here with the reason). The templates are read as YAML with their
 //! CloudFormation tags; policies written as JSON strings (`!Sub`) are parsed too, and both
-//! branches of every `!If` are checked.
+//! branches of every `!If` are checked. The state machine's events are ones the function
+//! accepts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,14 +16,24 @@ use serde_json::Value as Json;
 use serde_yaml::Value;
 
 /// Actions that may have `Resource: "*"`, and why.
-const UNSCOPABLE: &[(&str, &str)] = &[(
-    "iam:GetAccountAuthorizationDetails",
-    "IAM defines no resource type for it: `*` is the only form AWS accepts",
-)];
+const UNSCOPABLE: &[(&str, &str)] = &[
+    (
+        "iam:GetAccountAuthorizationDetails",
+        "IAM defines no resource type for it: `*` is the only form AWS accepts",
+    ),
+    (
+        "organizations:ListAccounts",
+        "Organizations defines no resource type for it (only with OrgAuditRoleName): `*` is the only form AWS accepts",
+    ),
+];
+
+fn read(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
 
 fn template() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    read("template.yaml")
 }
 
 /// Every IAM statement in `v`: mappings with `Effect`, looked for through lists, maps, tags
@@ -75,14 +87,15 @@ fn list(v: &Json) -> Vec<String> {
     }
 }
 
-/// The statements of the execution role: the function's `Policies` and the role policies.
+/// The statements of the template's roles: the function's and the state machine's `Policies`,
+/// and the role policies.
 fn execution_role_statements() -> Vec<Json> {
     let t = template();
     let mut out = Vec::new();
     for (name, resource) in t["Resources"].as_mapping().unwrap() {
         let kind = resource["Type"].as_str().unwrap();
         match kind {
-            "AWS::Serverless::Function" => {
+            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => {
                 statements(&resource["Properties"]["Policies"], &mut out)
             }
             "AWS::IAM::RolePolicy" | "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
@@ -95,13 +108,11 @@ fn execution_role_statements() -> Vec<Json> {
     out
 }
 
-#[test]
-fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
-    let statements = execution_role_statements();
-    // the function's policies, the optional report bucket and the probe's role policy
-    assert!(statements.len() >= 5, "{statements:#?}");
+/// Fails on a wildcard action, and on `Resource: "*"` for an action not in [`UNSCOPABLE`];
+/// returns the actions on `*`.
+fn check_least_privilege(statements: &[Json]) -> Vec<String> {
     let mut star = Vec::new();
-    for s in &statements {
+    for s in statements {
         assert_eq!(s["Effect"], "Allow", "{s}");
         assert!(
             s.get("NotAction").is_none() && s.get("NotResource").is_none(),
@@ -125,15 +136,33 @@ fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
             }
         }
     }
-    assert_eq!(star, ["iam:GetAccountAuthorizationDetails"]);
+    star
+}
+
+#[test]
+fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
+    let statements = execution_role_statements();
+    // the function's policies, the optional report bucket, the organization's statements, the
+    // probe's role policy and the state machine's
+    assert!(statements.len() >= 11, "{statements:#?}");
+    let star = check_least_privilege(&statements);
+    assert_eq!(
+        star,
+        [
+            "iam:GetAccountAuthorizationDetails",
+            "organizations:ListAccounts"
+        ]
+    );
 }
 
 #[test]
 fn the_probe_may_assume_only_tagged_roles() {
     let statements = execution_role_statements();
+    // the probe's statement (the organization's is checked below)
     let assume: Vec<&Json> = statements
         .iter()
         .filter(|s| list(&s["Action"]).iter().any(|a| a == "sts:AssumeRole"))
+        .filter(|s| s.get("Sid").and_then(Json::as_str) != Some("EnterMemberAccounts"))
         .collect();
     assert_eq!(assume.len(), 1);
     let condition = &assume[0]["Condition"]["Null"];
@@ -179,5 +208,129 @@ fn the_change_rule_sends_exactly_the_calls_the_function_audits() {
         target["RetryPolicy"]["MaximumRetryAttempts"]
             .as_u64()
             .is_some()
+    );
+}
+
+#[test]
+fn the_function_enters_member_accounts_only_through_the_org_role() {
+    let statements = execution_role_statements();
+    let enter: Vec<&Json> = statements
+        .iter()
+        .filter(|s| s.get("Sid").and_then(Json::as_str) == Some("EnterMemberAccounts"))
+        .collect();
+    assert_eq!(enter.len(), 1, "{statements:#?}");
+    assert_eq!(list(&enter[0]["Action"]), ["sts:AssumeRole"]);
+    assert_eq!(
+        enter[0]["Resource"]["!Sub"],
+        "arn:${AWS::Partition}:iam::*:role/${OrgAuditRoleName}"
+    );
+    // and only when the organization is audited
+    let t = template();
+    let policies =
+        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    assert!(
+        policies.contains(r#"{"!If":["OrgEnabled",{"Sid":"EnterMemberAccounts""#),
+        "{policies}"
+    );
+    assert!(
+        policies.contains(r#"{"!If":["OrgEnabled",{"Sid":"ListOrganizationAccounts""#),
+        "{policies}"
+    );
+}
+
+#[test]
+fn the_state_machine_sends_events_the_function_accepts() {
+    let t = template();
+    let machine = &t["Resources"]["OrgAuditStateMachine"];
+    assert_eq!(machine["Condition"], "OrgStateMachineEnabled");
+    let states = &machine["Properties"]["Definition"]["States"];
+    let list_payload: Json =
+        serde_json::to_value(&states["ListAccounts"]["Parameters"]["Payload"]).unwrap();
+    assert_eq!(list_payload, serde_json::json!({"list_accounts": true}));
+    assert!(connector_audit::lambda::parse_event(&list_payload).is_ok());
+    let map = &states["AuditEachAccount"];
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"],
+        "STANDARD"
+    );
+    assert_eq!(map["ItemsPath"], "$.accounts");
+    assert_eq!(map["ResultWriter"]["Parameters"]["Prefix"], "org-runs");
+    // the Map's items are the `list_accounts` answer's accounts: each item becomes this event
+    let item = serde_json::json!({"account_id": "222222222222", "name": "prod"});
+    let mut event = serde_json::Map::new();
+    for (key, value) in map["ItemSelector"].as_mapping().unwrap() {
+        let key = key.as_str().unwrap();
+        let value = match key.strip_suffix(".$") {
+            Some(field) => {
+                let path = value.as_str().unwrap();
+                let item_field = path.strip_prefix("$$.Map.Item.Value.").unwrap();
+                event.insert(field.to_string(), item[item_field].clone());
+                continue;
+            }
+            None => serde_json::to_value(value).unwrap(),
+        };
+        event.insert(key.to_string(), value);
+    }
+    let event = Json::Object(event);
+    assert_eq!(
+        event,
+        serde_json::json!({"account_id": "222222222222", "account_name": "prod", "summary_only": true})
+    );
+    assert!(
+        connector_audit::lambda::parse_event(&event).is_ok(),
+        "{event}"
+    );
+    let listing_item = serde_json::to_value(connector_audit::org::Account {
+        account_id: "222222222222".into(),
+        name: None,
+    })
+    .unwrap();
+    assert!(
+        listing_item.get("name").is_some(),
+        "the Map's path to `name` must never fail"
+    );
+    let task = &map["ItemProcessor"]["States"]["AuditAccount"];
+    assert_eq!(task["Parameters"]["Payload.$"], "$");
+    assert_eq!(task["OutputPath"], "$.Payload");
+}
+
+#[test]
+fn the_member_role_reads_iam_and_trusts_the_auditor_only() {
+    let t = read("org-member-role.yaml");
+    let mut out = Vec::new();
+    let role = &t["Resources"]["ConnectorAuditRole"]["Properties"];
+    statements(&role["Policies"], &mut out);
+    statements(
+        &t["Resources"]["ProbePolicy"]["Properties"]["PolicyDocument"],
+        &mut out,
+    );
+    let star = check_least_privilege(&out);
+    assert_eq!(star, ["iam:GetAccountAuthorizationDetails"]);
+    let mut actions: Vec<String> = out.iter().flat_map(|s| list(&s["Action"])).collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "iam:GetAccountAuthorizationDetails",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "sts:AssumeRole"
+        ]
+    );
+    // the probe's AssumeRole: only tagged roles of the account
+    let probe = out
+        .iter()
+        .find(|s| list(&s["Action"]) == ["sts:AssumeRole"])
+        .unwrap();
+    assert!(probe["Condition"]["Null"].is_object(), "{probe}");
+    let trust: Json = serde_json::to_value(&role["AssumeRolePolicyDocument"]).unwrap();
+    assert_eq!(
+        trust["Statement"],
+        serde_json::json!([{"Sid": "TheAuditorOnly", "Effect": "Allow",
+            "Principal": {"AWS": {"!Ref": "AuditorRoleArn"}}, "Action": "sts:AssumeRole"}])
     );
 }

@@ -1,11 +1,13 @@
 //! The only module that names `aws_sdk_*` types. It turns IAM answers into
 //! [`crate::model::RoleSnapshot`]s ([`inventory`]), probes roles with their own credentials
-//! ([`probe`]), sends [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), and keeps every AWS error's code, message and request id
-//! ([`AwsError`]). Clients are built once per process ([`Clients::from_env`]) and borrowed by
+//! ([`probe`]), sends [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), lists an
+//! organization's accounts and enters them through the org role ([`org`]), and keeps every AWS
+//! error's code, message and request id ([`AwsError`]). Clients are built once per process ([`Clients::from_env`]) and borrowed by
 //! each run; `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how tests reach the
 //! emulator.
 
 pub mod inventory;
+pub mod org;
 pub mod probe;
 pub mod publish;
 pub mod usage;
@@ -151,6 +153,8 @@ pub struct Clients {
     /// S3 with the auditor's own credentials (the report bucket).
     pub s3: aws_sdk_s3::Client,
     pub prober: probe::AwsProber,
+    /// The configuration the clients were built from (member accounts' clients start from it).
+    conf: aws_config::SdkConfig,
 }
 
 impl Clients {
@@ -187,7 +191,14 @@ impl Clients {
                     .build(),
             ),
             prober: probe::AwsProber::new(conf),
+            conf: conf.clone(),
         }
+    }
+
+    /// The organization these credentials can list, entered through `role_name` in each
+    /// member account.
+    pub fn organization(&self, role_name: &str) -> org::AwsOrganization {
+        org::AwsOrganization::new(self, role_name)
     }
 
     /// The account the credentials belong to (one STS call).

@@ -7,7 +7,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use connector_audit::audit::{
-    AuditOptions, Evidence, Live, LiveError, LiveRun, audit_with, new_run_id, now_rfc3339,
+    AuditOptions, Evidence, Live, LiveError, LiveRun, audit_with, deliver, new_run_id, now_rfc3339,
 };
 use connector_audit::aws::{Clients, RetrySettings, S3ReportStore, SnsSink};
 use connector_audit::dump::parse_dump;
@@ -85,6 +85,9 @@ enum Command {
         retry_mode: Option<RetryMode>,
         #[command(flatten)]
         probe: ProbeArgs,
+        // boxed: keeps the variants of `Command` of comparable sizes
+        #[command(flatten)]
+        org: Box<OrgArgs>,
     },
     /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table,
     /// JSON, SARIF or OCSF.
@@ -179,6 +182,45 @@ impl ProbeArgs {
                     .map_err(|_| anyhow::anyhow!("--probe-budget `{s}` is not a number of seconds"))
             })
             .transpose()
+    }
+}
+
+#[derive(clap::Args)]
+struct OrgArgs {
+    /// Audit every active account of the organization (Organizations ListAccounts; run it with
+    /// the management account's credentials, or a delegated administrator's), each through the
+    /// role --org-role in it, into one report with a section per account.
+    #[arg(long, conflicts_with = "roles")]
+    org: bool,
+    /// The role assumed in each member account [default: ORG_AUDIT_ROLE_NAME, else
+    /// ConnectorAuditRole]. Your own account is audited with your credentials.
+    #[arg(long, value_name = "NAME", requires = "org")]
+    org_role: Option<String>,
+    /// Accounts audited at once.
+    #[arg(long, value_name = "N", default_value_t = connector_audit::org::DEFAULT_CONCURRENCY,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=32), requires = "org")]
+    org_concurrency: usize,
+}
+
+impl OrgArgs {
+    /// The org role's name, when auditing the organization.
+    fn role(&self) -> anyhow::Result<Option<String>> {
+        if !self.org {
+            return Ok(None);
+        }
+        let role = self
+            .org_role
+            .clone()
+            .or_else(|| {
+                std::env::var("ORG_AUDIT_ROLE_NAME")
+                    .ok()
+                    .filter(|r| !r.trim().is_empty())
+            })
+            .unwrap_or_else(|| connector_audit::org::DEFAULT_ROLE_NAME.to_string());
+        if !connector_audit::org::is_role_name(&role) {
+            anyhow::bail!("`{role}` is not an IAM role name (a name, without path)");
+        }
+        Ok(Some(role))
     }
 }
 
@@ -345,7 +387,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report_bucket,
             cloudtrail_bucket,
             cloudtrail_prefix,
+            org,
         } => {
+            let org_role = org.role()?;
             let probe_options = probe.options()?;
             let deadline = probe.deadline()?;
             let mut retry =
@@ -394,7 +438,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .store(store.as_ref())
                     .sink(sink.as_ref())
                     .usage(Some(&clients));
-                match live.run(&run).await {
+                let outcome = match &org_role {
+                    None => live.run(&run).await,
+                    Some(role) => {
+                        let organization = clients.organization(role);
+                        let report = connector_audit::org::assess_organization(
+                            &organization,
+                            Some(&clients),
+                            &run,
+                            org.org_concurrency,
+                        );
+                        let report = Box::pin(report).await;
+                        deliver(report, &run, store.as_ref(), sink.as_ref()).await
+                    }
+                };
+                match outcome {
                     Ok(outcome) => {
                         if let Some(at) = &outcome.stored {
                             eprintln!("connector-audit: report written to {at}");
@@ -471,9 +529,20 @@ fn emit(
             .iter()
             .filter_map(|e| e.role_name.as_deref())
             .collect();
+        let accounts: Vec<&str> = report
+            .accounts
+            .iter()
+            .filter(|a| !a.audited)
+            .map(|a| a.account_id.as_str())
+            .collect();
         eprintln!(
-            "connector-audit: the audit is incomplete: {} error(s){}; see the report's `errors`",
+            "connector-audit: the audit is incomplete: {} error(s){}{}; see the report's `errors`",
             report.errors.len(),
+            if accounts.is_empty() {
+                String::new()
+            } else {
+                format!(", accounts not audited: {}", accounts.join(", "))
+            },
             if roles.is_empty() {
                 String::new()
             } else {

@@ -58,10 +58,18 @@ pub fn table(report: &Report) -> String {
             .map(|f| f.rule.len())
             .max()
             .unwrap_or(0);
+        // an organization's findings name their account with the role
+        let role =
+            |f: &crate::model::Finding| match crate::policy::principal::arn_account(&f.role_arn) {
+                Some(account) if !report.accounts.is_empty() => {
+                    format!("{account}/{}", f.role_name)
+                }
+                _ => f.role_name.clone(),
+            };
         let role_w = report
             .findings
             .iter()
-            .map(|f| f.role_name.len())
+            .map(|f| role(f).len())
             .max()
             .unwrap_or(0);
         let _ = writeln!(
@@ -79,7 +87,7 @@ pub fn table(report: &Report) -> String {
                 "{:<9} {:<rule_w$}  {:<role_w$}  {place}",
                 f.severity.as_str().to_uppercase(),
                 f.rule,
-                f.role_name
+                role(f)
             );
             let _ = writeln!(out, "{:9}   {}", "", f.message);
             let _ = writeln!(out, "{:9}   fix: {}", "", f.remediation);
@@ -133,6 +141,30 @@ pub fn table(report: &Report) -> String {
                 .map(|c| format!(" | canary {c}"))
                 .unwrap_or_default()
         );
+    }
+    if !report.accounts.is_empty() {
+        let _ = writeln!(out, "Accounts ({}):", report.accounts.len());
+        for a in &report.accounts {
+            let c = &a.findings;
+            let state = match &a.error {
+                Some(why) if !a.audited => format!("NOT AUDITED: {why}"),
+                _ => format!(
+                    "{} role(s), {} critical, {} high, {} medium, {} low{}",
+                    a.roles_audited,
+                    c.critical,
+                    c.high,
+                    c.medium,
+                    c.low,
+                    if a.complete { "" } else { ", INCOMPLETE" }
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {:<20} {state}",
+                a.account_id,
+                a.account_name.as_deref().unwrap_or("-")
+            );
+        }
     }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "Errors ({}):", report.errors.len());
@@ -226,6 +258,7 @@ pub(crate) mod testing {
             probe: None,
             usage: None,
             change: None,
+            accounts: vec![],
         }
     }
 }

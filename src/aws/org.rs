@@ -1,0 +1,196 @@
+//! The organization, as an organization-wide run sees it: Organizations ListAccounts (every
+//! page, active accounts only) and the clients of a member account, whose credentials come
+//! from assuming `arn:<partition>:iam::<account>:role/<ORG_AUDIT_ROLE_NAME>` with the
+//! function's own (an [`AssumeRoleProvider`]: refreshed when they expire, and built from the
+//! base configuration, so that the region, endpoint and retry settings are the same). The
+//! account the function runs in is audited with its own credentials: it needs no org role.
+
+use super::{AwsError, Clients, caller_identity};
+use crate::org::{Account, Listing, SESSION_NAME};
+use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_sdk_sts::config::SharedCredentialsProvider;
+use tokio::sync::OnceCell;
+
+/// ListAccounts serves at most 20 accounts a page.
+const PAGE_SIZE: i32 = 20;
+
+/// The organization's active accounts, in account id order (ListAccounts needs the management
+/// account's credentials, or a delegated administrator's).
+pub async fn list_accounts(clients: &Clients) -> Result<Listing, AwsError> {
+    let client = aws_sdk_organizations::Client::new(&clients.conf);
+    let mut pages = client
+        .list_accounts()
+        .into_paginator()
+        .page_size(PAGE_SIZE)
+        .send();
+    let mut listing = Listing::default();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("organizations:ListAccounts", &e))?;
+        for a in page.accounts() {
+            let Some(id) = a.id() else { continue };
+            if listing.management_account_id.is_none()
+                && let Some((management, org)) = a.arn().and_then(parse_account_arn)
+            {
+                listing.management_account_id = Some(management.to_string());
+                listing.organization_id = Some(org.to_string());
+            }
+            // `State` replaces `Status` (retired in September 2026): either says active
+            let active = match (a.state(), a.status()) {
+                (Some(state), _) => *state == AccountState::Active,
+                (None, Some(status)) => *status == AccountStatus::Active,
+                (None, None) => true,
+            };
+            if active {
+                listing.accounts.push(Account {
+                    account_id: id.to_string(),
+                    name: a.name().map(str::to_string),
+                });
+            } else {
+                listing.inactive_accounts += 1;
+            }
+        }
+    }
+    listing
+        .accounts
+        .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    Ok(listing)
+}
+
+/// `(management account, organization id)` from an account's ARN,
+/// `arn:aws:organizations::111111111111:account/o-exampleorgid/222222222222`.
+fn parse_account_arn(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("organizations"), Some(_), Some(management), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let org = resource.strip_prefix("account/")?.split('/').next()?;
+    Some((management, org)).filter(|(m, o)| !m.is_empty() && o.starts_with("o-"))
+}
+
+/// Who runs the audit: its account and partition (one GetCallerIdentity per run).
+#[derive(Debug, Clone)]
+struct Caller {
+    account: String,
+    partition: String,
+}
+
+/// The organization's accounts and the way into each (see [`crate::org::Organization`]).
+#[derive(Debug)]
+pub struct AwsOrganization {
+    own: Clients,
+    role_name: String,
+    caller: OnceCell<Caller>,
+}
+
+impl AwsOrganization {
+    /// Enters member accounts by assuming `role_name` in them with `own`'s credentials.
+    pub fn new(own: &Clients, role_name: impl Into<String>) -> AwsOrganization {
+        AwsOrganization {
+            own: own.clone(),
+            role_name: role_name.into(),
+            caller: OnceCell::new(),
+        }
+    }
+
+    async fn caller(&self) -> Result<&Caller, AwsError> {
+        self.caller
+            .get_or_try_init(|| async {
+                let (account, arn) = caller_identity(&self.own.sts).await?;
+                let partition = arn.split(':').nth(1).filter(|p| !p.is_empty());
+                Ok(Caller {
+                    account,
+                    partition: partition.unwrap_or("aws").to_string(),
+                })
+            })
+            .await
+    }
+}
+
+impl crate::org::Organization for AwsOrganization {
+    type Error = AwsError;
+    type Member = Clients;
+
+    async fn accounts(&self) -> Result<Listing, AwsError> {
+        list_accounts(&self.own).await
+    }
+
+    async fn enter(&self, account: &Account) -> Result<Clients, AwsError> {
+        let caller = self.caller().await?;
+        if account.account_id == caller.account {
+            return Ok(self.own.clone());
+        }
+        let role_arn = format!(
+            "arn:{}:iam::{}:role/{}",
+            caller.partition, account.account_id, self.role_name
+        );
+        let provider = AssumeRoleProvider::builder(&role_arn)
+            .session_name(SESSION_NAME)
+            .configure(&self.own.conf)
+            .build()
+            .await;
+        let conf = self
+            .own
+            .conf
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        let member = Clients::from_conf(&conf);
+        // the role is assumed on the first call: make it here, where a failure means "cannot
+        // enter", and check that the credentials are the account's
+        let (entered, _) = caller_identity(&member.sts).await.map_err(|e| AwsError {
+            operation: "sts:AssumeRole".into(),
+            code: "AssumeRoleFailed".into(),
+            message: format!("`{role_arn}` could not be assumed: {}", e.message),
+            ..e
+        })?;
+        if entered != account.account_id {
+            return Err(AwsError {
+                operation: "sts:AssumeRole".into(),
+                code: "WrongAccount".into(),
+                message: format!(
+                    "the credentials of `{role_arn}` belong to account {entered}, not {}",
+                    account.account_id
+                ),
+                request_id: None,
+                http_status: None,
+            });
+        }
+        Ok(member)
+    }
+}
+
+impl crate::org::Member for Clients {
+    type Prober = super::probe::AwsProber;
+    fn prober(&self) -> &super::probe::AwsProber {
+        &self.prober
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_arns() {
+        assert_eq!(
+            parse_account_arn(
+                "arn:aws:organizations::111111111111:account/o-exampleorgid/222222222222"
+            ),
+            Some(("111111111111", "o-exampleorgid"))
+        );
+        assert_eq!(
+            parse_account_arn("arn:aws-cn:organizations::111111111111:account/o-abc/222222222222"),
+            Some(("111111111111", "o-abc"))
+        );
+        assert_eq!(parse_account_arn("arn:aws:iam::111111111111:role/x"), None);
+        assert_eq!(parse_account_arn("not an arn"), None);
+    }
+}
