@@ -401,6 +401,28 @@ pub struct LiveRun {
     pub usage: Option<UsageOptions>,
 }
 
+impl LiveRun {
+    /// A run of `options` with the defaults: publish from `medium`, every finding, no probe,
+    /// no deadline, no trail.
+    pub fn new(
+        options: AuditOptions,
+        run_id: impl Into<String>,
+        generated_at: impl Into<String>,
+    ) -> LiveRun {
+        LiveRun {
+            options,
+            min_severity: Severity::Medium,
+            publish_mode: crate::notify::PublishMode::All,
+            change: None,
+            run_id: run_id.into(),
+            generated_at: generated_at.into(),
+            probe: None,
+            deadline: None,
+            usage: None,
+        }
+    }
+}
+
 /// What a live run produced.
 #[derive(Debug, Clone)]
 pub struct LiveOutcome {

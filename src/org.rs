@@ -691,15 +691,8 @@ mod tests {
 
     fn run(deadline: Option<Instant>) -> LiveRun {
         LiveRun {
-            options: AuditOptions::default(),
-            min_severity: Severity::Medium,
-            publish_mode: Default::default(),
-            change: None,
-            run_id: "r".into(),
-            generated_at: "t".into(),
-            probe: None,
             deadline,
-            usage: None,
+            ..LiveRun::new(AuditOptions::default(), "r", "t")
         }
     }
 

@@ -17,7 +17,7 @@ use aws_config::retry::RetryConfig;
 use connector_audit::audit::{AuditOptions, Live, LiveRun};
 use connector_audit::aws::{Clients, SnsSink};
 use connector_audit::lambda::handle;
-use connector_audit::model::{Report, Severity};
+use connector_audit::model::Report;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use serde_json::json;
@@ -26,17 +26,7 @@ use support::fault_proxy::{FaultProxy, Faults};
 use support::{Moto, deps, drain, now_ms, object, s3_client, seed_demo_account, topic_with_queue};
 
 fn live_run() -> LiveRun {
-    LiveRun {
-        options: AuditOptions::default(),
-        min_severity: Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "faults".into(),
-        generated_at: "2026-01-01T00:00:00Z".into(),
-        probe: None,
-        deadline: None,
-        usage: None,
-    }
+    LiveRun::new(AuditOptions::default(), "faults", "2026-01-01T00:00:00Z")
 }
 
 /// SDK configuration through `endpoint`, retrying up to `attempts` times with short backoff

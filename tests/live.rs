@@ -25,17 +25,7 @@ fn dump_json(name: &str) -> Value {
 }
 
 fn live_run(options: AuditOptions) -> LiveRun {
-    LiveRun {
-        options,
-        min_severity: Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "test-run".into(),
-        generated_at: "2026-01-01T00:00:00Z".into(),
-        probe: None,
-        deadline: None,
-        usage: None,
-    }
+    LiveRun::new(options, "test-run", "2026-01-01T00:00:00Z")
 }
 
 /// A seeded emulator with the demo account, a findings topic and its subscribed queue.

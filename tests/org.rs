@@ -270,17 +270,7 @@ async fn organization() -> Org {
 }
 
 fn live_run() -> LiveRun {
-    LiveRun {
-        options: AuditOptions::default(),
-        min_severity: Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "org-run".into(),
-        generated_at: "2026-01-01T00:00:00Z".into(),
-        probe: None,
-        deadline: None,
-        usage: None,
-    }
+    LiveRun::new(AuditOptions::default(), "org-run", "2026-01-01T00:00:00Z")
 }
 
 fn invoke(payload: Value) -> LambdaEvent<Value> {

@@ -13,7 +13,6 @@ use aws_config::BehaviorVersion;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use connector_audit::audit::{AuditOptions, Live, LiveRun};
 use connector_audit::aws::{Clients, inventory};
-use connector_audit::model::Severity;
 
 const TRUST_ANY: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
 const TRUST_SAME: &str = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22123456789012%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%7D";
@@ -68,17 +67,7 @@ fn event(status: u16, body: String) -> ReplayEvent {
 
 /// A live run (no publishing) over the replayed answers.
 async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Report {
-    let run = LiveRun {
-        options: AuditOptions::default(),
-        min_severity: Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "r".into(),
-        generated_at: "t".into(),
-        probe: None,
-        deadline: None,
-        usage: None,
-    };
+    let run = LiveRun::new(AuditOptions::default(), "r", "t");
     Live::new(&clients(replay).await)
         .run(&run)
         .await

@@ -231,15 +231,13 @@ async fn objects(admin: &aws_config::SdkConfig) -> BTreeMap<String, Vec<u8>> {
 
 fn run(probe: ProbeOptions, deadline: Option<Instant>) -> LiveRun {
     LiveRun {
-        options: AuditOptions::default(),
-        min_severity: connector_audit::model::Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "probe-test".into(),
-        generated_at: "2026-01-01T00:00:00Z".into(),
         probe: Some(probe),
         deadline,
-        usage: None,
+        ..LiveRun::new(
+            AuditOptions::default(),
+            "probe-test",
+            "2026-01-01T00:00:00Z",
+        )
     }
 }
 

@@ -142,19 +142,12 @@ async fn account(moto: &Moto) -> (aws_config::SdkConfig, aws_sdk_s3::Client) {
 
 fn run(days: u32) -> LiveRun {
     LiveRun {
-        options: AuditOptions::default(),
-        min_severity: connector_audit::model::Severity::Medium,
-        publish_mode: Default::default(),
-        change: None,
-        run_id: "usage".into(),
-        generated_at: now_rfc3339(),
-        probe: None,
-        deadline: None,
         usage: Some(UsageOptions {
             bucket: "trail".into(),
             prefix: None,
             lookback_days: days,
         }),
+        ..LiveRun::new(AuditOptions::default(), "usage", now_rfc3339())
     }
 }
 
