@@ -151,6 +151,15 @@ async fn connector_role(iam: &aws_sdk_iam::Client, name: &str, trust: String) {
         .unwrap();
 }
 
+impl Org {
+    /// The accounts ListAccounts calls active, sorted.
+    fn active_accounts(&self) -> Vec<&str> {
+        let mut ids = vec![ACCOUNT, &self.prod, &self.dev, &self.sandbox];
+        ids.sort();
+        ids
+    }
+}
+
 async fn organization() -> Org {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
@@ -296,13 +305,7 @@ fn findings_by_account(r: &Report) -> BTreeSet<(String, String, String)> {
 /// management account are audited in full; `sandbox` is not, and is named.
 fn assert_org_report(org: &Org, r: &Report) {
     assert_eq!(r.account_id.as_deref(), Some(ACCOUNT));
-    let mut listed = vec![
-        ACCOUNT,
-        org.prod.as_str(),
-        org.dev.as_str(),
-        org.sandbox.as_str(),
-    ];
-    listed.sort();
+    let listed = org.active_accounts();
     let ids: Vec<&str> = r.accounts.iter().map(|a| a.account_id.as_str()).collect();
     assert_eq!(ids, listed, "the closed account is not listed");
     assert!(!ids.contains(&org.closed.as_str()));
@@ -544,13 +547,7 @@ async fn the_function_audits_the_organization_and_each_member_account() {
     let listing = handle(invoke(json!({"list_accounts": true})), &d)
         .await
         .unwrap();
-    let mut want = vec![
-        ACCOUNT,
-        org.prod.as_str(),
-        org.dev.as_str(),
-        org.sandbox.as_str(),
-    ];
-    want.sort();
+    let want = org.active_accounts();
     let ids: Vec<&str> = listing["accounts"]
         .as_array()
         .unwrap()
