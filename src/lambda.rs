@@ -495,7 +495,7 @@ fn parse_change(obj: &serde_json::Map<String, Value>) -> Result<IamChange, Strin
         }
     } else {
         match param("roleName") {
-            Some(role) if is_role_name(&role) => change.roles.push(role),
+            Some(role) if crate::org::is_role_name(&role) => change.roles.push(role),
             Some(bad) => {
                 return Err(format!(
                     "`{name}` event: `detail.requestParameters.roleName` is `{bad}`, not an IAM role name"
@@ -509,14 +509,6 @@ fn parse_change(obj: &serde_json::Map<String, Value>) -> Result<IamChange, Strin
         }
     }
     Ok(change)
-}
-
-/// IAM's role names: 1 to 64 of letters, digits and `+=,.@_-`.
-fn is_role_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// The central suppressions for this invocation: read from S3 each time (edits apply at the
