@@ -474,6 +474,15 @@ fn parse_change(obj: &serde_json::Map<String, Value>) -> Result<IamChange, Strin
         // the call failed: nothing changed
         return Ok(change);
     }
+    if name == "CreatePolicyVersion"
+        && params
+            .and_then(|p| p.get("setAsDefault"))
+            .and_then(Value::as_bool)
+            == Some(false)
+    {
+        // a version that is not the default changes no role's permissions
+        return Ok(change);
+    }
     if matches!(
         name.as_str(),
         "CreatePolicyVersion" | "SetDefaultPolicyVersion"
@@ -639,10 +648,10 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         Invocation::Scheduled => (OnDemand::default(), None),
         Invocation::OnDemand(od) => (od, None),
         Invocation::Change(c) if c.roles.is_empty() && c.policies.is_empty() => {
-            tracing::info!(event = %c.event_name, "the IAM call failed: nothing changed, nothing audited");
+            tracing::info!(event = %c.event_name, "the IAM call changed no role: nothing audited");
             return Ok(serde_json::json!({
                 "change": c,
-                "skipped": "the IAM call failed (the event has an errorCode): nothing changed, nothing was audited",
+                "skipped": "the IAM call changed no role's trust, permissions or tags (it failed: the event has an errorCode; or it created a policy version that is not the default): nothing was audited",
             }));
         }
         Invocation::Change(c) => (OnDemand::default(), Some(c)),

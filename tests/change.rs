@@ -195,6 +195,16 @@ async fn iam_change_events_that_are_not_audited() {
         "{out}"
     );
     assert!(drain(&a.conf, &a.queue).await.is_empty());
+    // a policy version that is not made the default changes nothing either
+    let mut draft = event_file("iam-change-create-policy-version.json");
+    draft["detail"]["requestParameters"]["setAsDefault"] = json!(false);
+    let out = invoke(draft, &d).await;
+    assert!(
+        out["skipped"].as_str().unwrap().contains("not the default"),
+        "{out}"
+    );
+    assert!(out.get("roles").is_none());
+    assert!(drain(&a.conf, &a.queue).await.is_empty());
     // a call outside the list, and one without its role, are refused with the reason
     let mut other = event_file("iam-change-put-role-policy.json");
     other["detail"]["eventName"] = json!("DeleteUser");
