@@ -796,12 +796,18 @@ async fn against_previous<St: ReportStore>(
             .errors
             .iter()
             .any(|e| e.role_name.is_none() && e.operation == "inventory");
-    let account = report.account_id.clone()?;
     if inventory_failed {
         return None;
     }
-    // an organization's report and a single account's are different scopes
-    let scope = crate::baseline::scope_id(&run.options, !report.accounts.is_empty());
+    // a run of one account (alone, or one member account of an organization, as the state
+    // machine makes them, several at once) keeps that account's state; an organization-wide
+    // run keeps the organization's, under its management account
+    let (account, organization) = match report.accounts.as_slice() {
+        [] => (report.account_id.clone()?, false),
+        [one] => (one.account_id.clone(), false),
+        _ => (report.account_id.clone()?, true),
+    };
+    let scope = crate::baseline::scope_id(&run.options, organization);
     let key = crate::baseline::latest_key(&account, &scope);
     let mut fail = |code: &str, message: String| {
         report.errors.push(ErrorEntry {

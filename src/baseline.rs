@@ -68,18 +68,23 @@ pub fn compare(
         .iter()
         .filter_map(|e| e.role_name.as_deref())
         .collect();
-    // an organization's accounts that could not be audited keep their previous findings
-    let unaudited: BTreeSet<&str> = report
-        .accounts
-        .iter()
-        .filter(|a| !a.audited)
-        .map(|a| a.account_id.as_str())
-        .collect();
+    // in an organization's report, only the accounts it audited judge their findings: the
+    // others (not entered, or not part of this run) keep theirs
+    let audited_accounts: Option<BTreeSet<&str>> = (!report.accounts.is_empty()).then(|| {
+        report
+            .accounts
+            .iter()
+            .filter(|a| a.audited)
+            .map(|a| a.account_id.as_str())
+            .collect()
+    });
     // a previous finding is judged by this run when its role was audited in full, or was
     // asked about and is no longer a connector role (untagged, deleted)
     let judged = |f: &Finding| {
         !with_errors.contains(f.role_name.as_str())
-            && !arn_account(&f.role_arn).is_some_and(|a| unaudited.contains(a))
+            && audited_accounts.as_ref().is_none_or(|accounts| {
+                arn_account(&f.role_arn).is_some_and(|a| accounts.contains(a))
+            })
             && (options.is_whole_scope()
                 || audited.contains(f.role_arn.as_str())
                 || options
@@ -284,6 +289,51 @@ mod tests {
         let latest = compare(&mut broken, Some(&base), None, &all);
         assert!(broken.summary.changes.as_ref().unwrap().resolved.is_empty());
         assert!(latest.findings.iter().any(|f| f.role_name == "b"));
+    }
+
+    fn section(account: &str, audited: bool) -> crate::model::AccountSection {
+        crate::model::AccountSection {
+            account_id: account.into(),
+            account_name: None,
+            audited,
+            complete: audited,
+            roles_audited: 0,
+            findings: SeverityCounts::default(),
+            errors: 0,
+            error: None,
+            usage: None,
+        }
+    }
+
+    #[test]
+    fn an_organizations_accounts_judge_only_their_own_findings() {
+        let all = AuditOptions::default();
+        let other = ROLE_B.replace("123456789012:role/b", "222222222222:role/b");
+        let mut before = run(&[ROLE_A, &other], "2026-11-01T00:00:00Z", &all);
+        before.accounts = vec![section("123456789012", true), section("222222222222", true)];
+        let base = compare(&mut before, None, None, &all);
+        assert_eq!(base.findings.len(), 2);
+        // the second account was not entered, or is not part of the run (one member account
+        // audited on its own): its finding is neither resolved nor dropped
+        for accounts in [
+            vec![
+                section("123456789012", true),
+                section("222222222222", false),
+            ],
+            vec![section("123456789012", true)],
+        ] {
+            let mut after = run(&[ROLE_A_FIXED], "2026-11-02T00:00:00Z", &all);
+            after.accounts = accounts;
+            let latest = compare(&mut after, Some(&base), None, &all);
+            let resolved = &after.summary.changes.as_ref().unwrap().resolved;
+            assert_eq!(resolved.len(), 1);
+            assert_eq!(resolved[0].role_name, "a");
+            assert_eq!(latest.findings.len(), 1);
+            assert_eq!(
+                latest.findings[0].role_arn,
+                "arn:aws:iam::222222222222:role/b"
+            );
+        }
     }
 
     #[test]

@@ -382,6 +382,17 @@ fn assert_org_report(org: &Org, r: &Report) {
 }
 
 /// Every finding's message names the finding's own account; the summary, the organization's.
+/// The organization's report, and the messages of the three audited accounts.
+async fn assert_org_run(org: &Org, report: &Report) {
+    assert_org_report(org, report);
+    let received = drain(&org.sns_conf, &org.queue).await;
+    assert_messages(
+        &received,
+        report,
+        &[ACCOUNT, org.prod.as_str(), org.dev.as_str()],
+    );
+}
+
 fn assert_messages(received: &[Value], report: &Report, published_accounts: &[&str]) {
     let published = report
         .findings
@@ -486,13 +497,7 @@ async fn the_function_audits_the_organization_and_each_member_account() {
     .unwrap();
     let report: Report =
         serde_json::from_value(handle(invoke(scheduled), &d).await.unwrap()).unwrap();
-    assert_org_report(&org, &report);
-    let received = drain(&org.sns_conf, &org.queue).await;
-    assert_messages(
-        &received,
-        &report,
-        &[ACCOUNT, org.prod.as_str(), org.dev.as_str()],
-    );
+    assert_org_run(&org, &report).await;
     let s3 = s3_client(&org.admin);
     let keys: Vec<String> = s3
         .list_objects_v2()
@@ -598,6 +603,27 @@ async fn the_function_audits_the_organization_and_each_member_account() {
     )));
     let received = drain(&org.sns_conf, &org.queue).await;
     assert_messages(&received, &report, &[org.prod.as_str()]);
+    // one member account's run keeps that account's latest report (the change event above
+    // wrote it), not the organization's, which the state machine's parallel runs would race on
+    let changes = report.summary.changes.as_ref().unwrap();
+    assert!(
+        changes
+            .previous_report
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!(
+                "s3://org-reports/reports/latest/{}/connector-",
+                org.prod
+            )),
+        "{changes:?}"
+    );
+    assert!(
+        !changes
+            .previous_report
+            .as_deref()
+            .unwrap()
+            .contains("-org-")
+    );
 
     // as the Map sends it: the account's section only, and where its report went
     let section = handle(
@@ -725,13 +751,7 @@ async fn the_cli_audits_the_organization() {
         "{stderr}"
     );
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
-    assert_org_report(&org, &report);
-    let received = drain(&org.sns_conf, &org.queue).await;
-    assert_messages(
-        &received,
-        &report,
-        &[ACCOUNT, org.prod.as_str(), org.dev.as_str()],
-    );
+    assert_org_run(&org, &report).await;
 
     // the role from ORG_AUDIT_ROLE_NAME; the table names each finding's account
     let out = cli(
