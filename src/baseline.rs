@@ -140,7 +140,7 @@ pub fn compare(
     latest(report, previous, carried, options)
 }
 
-/// The scope's state after this run: the run's report, plus what an partial run did not
+/// The scope's state after this run: the run's report, plus what a partial run did not
 /// judge (other roles' findings and roles) from the previous one.
 fn latest(
     report: &Report,

@@ -105,9 +105,7 @@ pub fn messages(report: &Report, run: &RunInfo<'_>) -> Vec<Message> {
 /// The account a finding is in: its role's (an organization's report mixes accounts), else
 /// the run's.
 fn account_of<'a>(finding: &'a Finding, run: &RunInfo<'a>) -> &'a str {
-    crate::policy::principal::arn_account(&finding.role_arn)
-        .filter(|a| !a.is_empty())
-        .unwrap_or(run.account_id)
+    crate::policy::principal::arn_account(&finding.role_arn).unwrap_or(run.account_id)
 }
 
 fn finding_message(index: usize, finding: &Finding, run: &RunInfo<'_>) -> Message {
@@ -211,7 +209,7 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
         .filter_map(|e| e.role_name.as_deref())
         .collect();
     let counts = &report.summary.findings;
-    let body = json!({
+    let mut body = json!({
         "kind": "summary",
         "run_id": run.run_id,
         "account_id": run.account_id,
@@ -224,7 +222,6 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
         "errors": report.errors,
         "roles_with_errors": not_audited,
     });
-    let mut body = body;
     if let Some(obj) = body.as_object_mut() {
         // present only when they say something, so that plain runs' messages stay as they were
         if run.mode == PublishMode::New {
