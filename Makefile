@@ -10,9 +10,9 @@ LINT_VENV := .venv-lint
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 
-.PHONY: test venv fmt-check clippy unit template-lint sam-build lambda-e2e demo bench
+.PHONY: test venv fmt-check clippy core layers unit template-lint sam-build lambda-e2e demo bench
 
-test: venv fmt-check clippy unit template-lint lambda-e2e
+test: venv fmt-check clippy core layers unit template-lint lambda-e2e
 
 venv: $(VENV)/.installed $(LINT_VENV)/.installed
 
@@ -32,11 +32,23 @@ fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-# lib, binaries, emulator and property tests, then the doc examples (examples/ are built too)
+# the pure core on its own: no Python, no emulator, no network
+core:
+	$(CARGO) test --locked -p connector-audit-core
+
+# the core's dependency tree holds no AWS SDK, tokio, lambda_runtime, clap or anyhow
+layers:
+	@tree="$$($(CARGO) tree --locked -p connector-audit-core -e normal --prefix none)"; \
+	if echo "$$tree" | grep -E '^(aws-|tokio|lambda_runtime|clap|anyhow)' ; then \
+		echo "connector-audit-core depends on the crates above: it must stay pure" >&2; exit 1; \
+	else echo "connector-audit-core: $$(echo "$$tree" | sort -u | wc -l) crates, none of aws-*, tokio, lambda_runtime, clap, anyhow"; fi
+
+# the application's unit tests (in-memory ports), the emulator integration tests (one
+# binary, tests/it), the binaries and the doc examples (examples/ are built too)
 unit: venv
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace
 
 template-lint: venv
 	scripts/lint-template.sh

@@ -12,7 +12,7 @@
     reason = "serde_json::Value indexing yields Null for a missing key; it does not panic"
 )]
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use serde_json::Value;

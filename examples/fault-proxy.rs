@@ -16,7 +16,7 @@
     reason = "a test-harness program: bad arguments end it with a message"
 )]
 
-#[path = "../tests/support/fault_proxy.rs"]
+#[path = "../tests/it/support/fault_proxy.rs"]
 mod fault_proxy;
 
 use fault_proxy::{FaultProxy, Faults};

@@ -4,7 +4,7 @@
 # seeded into moto; then `connector-audit audit --probe --probe-canary canary` timed under
 # /usr/bin/time (wall, peak RSS) while moto's request log counts the AWS requests made. moto's
 # IAM enforcement is off here (every request is allowed): this measures the probe's own cost,
-# scheduling and request count, not authorization (tests/probe.rs covers that).
+# scheduling and request count, not authorization (tests/it/probe.rs covers that).
 # Prints a Markdown section for BENCHMARKS.md. Environment: BENCH_PROBE_ROLES (default 200),
 # BENCH_PROBE_CONCURRENCY (default "8").
 set -euo pipefail

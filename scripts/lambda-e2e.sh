@@ -28,7 +28,7 @@ fail() { echo "lambda e2e: $*" >&2; echo "--- function log" >&2; tail -20 "$work
 # file -> "roles_audited messages_published", "error" for events that must be refused,
 # "listing" for the organization's accounts (moto without an organization lists none),
 # "no-org-role" for a member account's run (this function runs without ORG_AUDIT_ROLE_NAME;
-# tests/org.rs runs that path against an emulated organization)
+# tests/it/org.rs runs that path against an emulated organization)
 expect() {
     case "$1" in
         scheduled.json | on-demand.json) echo "16 17" ;;

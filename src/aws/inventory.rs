@@ -5,7 +5,7 @@
 //! A managed policy that cannot be fetched becomes an error entry on every role attaching it.
 
 use super::{AwsError, Clients};
-use crate::model::{ErrorEntry, Inventory, NamedDocument, RoleSnapshot};
+use crate::model::{ErrorEntry, Inventory, NamedDocument, Operation, RoleSnapshot};
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, RoleDetail};
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -108,6 +108,7 @@ async fn fetch_default_version(clients: &Clients, arn: &str) -> Result<String, A
             message: format!("version {version} of `{arn}` came back without a document"),
             request_id: None,
             http_status: None,
+            not_found: false,
         })
 }
 
@@ -128,18 +129,8 @@ fn snapshot(
                 name: arn.to_string(),
                 document: doc.clone(),
             }),
-            Some(Err(e)) => errors.push(ErrorEntry {
-                role_name: Some(name.clone()),
-                operation: "resolve-managed-policy".into(),
-                code: e.code.clone(),
-                message: format!("attached policy `{arn}` could not be read, the role was audited without it: {e}"),
-            }),
-            None => errors.push(ErrorEntry {
-                role_name: Some(name.clone()),
-                operation: "resolve-managed-policy".into(),
-                code: "NoSuchEntity".into(),
-                message: format!("attached policy `{arn}` has no default version document; the role was audited without it"),
-            }),
+            Some(Err(e)) => errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, e.code.clone(), format!("attached policy `{arn}` could not be read, the role was audited without it: {e}")).role(name.clone())),
+            None => errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, "NoSuchEntity", format!("attached policy `{arn}` has no default version document; the role was audited without it")).role(name.clone())),
         }
     }
     RoleSnapshot {

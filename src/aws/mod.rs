@@ -1,10 +1,12 @@
-//! The only module that names `aws_sdk_*` types. It turns IAM answers into
-//! [`crate::model::RoleSnapshot`]s ([`inventory`]), probes roles with their own credentials
-//! ([`probe`]), sends [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), lists an
-//! organization's accounts and enters them through the org role ([`org`]), and keeps every AWS
-//! error's code, message and request id ([`AwsError`]). Clients are built once per process ([`Clients::from_env`]) and borrowed by
-//! each run; `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how tests reach the
-//! emulator.
+//! The only module that names `aws_sdk_*` types: the adapters behind the application's
+//! ports ([`crate::app::ports`]). It turns IAM answers into [`crate::model::RoleSnapshot`]s
+//! ([`inventory`]), probes roles with their own credentials ([`probe`]), sends
+//! [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), reads the trail
+//! ([`usage`]), lists an organization's accounts and enters them through the org role
+//! ([`org`]), and keeps every AWS error's code, message and request id ([`AwsError`]).
+//! Clients are built once per process ([`Clients::from_env`]) and [`services`] wires them to
+//! a run's settings; `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how tests
+//! reach the emulator.
 
 pub mod inventory;
 pub mod org;
@@ -12,6 +14,13 @@ pub mod probe;
 pub mod publish;
 pub mod usage;
 
+use crate::app::ports::{
+    BoxFuture, FindingSink, PortError, ReportStore, RoleSource, Services, Stored,
+    SuppressionsSource,
+};
+use crate::app::settings::{S3Uri, Settings};
+use crate::model::{ErrorCode, Operation, RoleName};
+use crate::suppress::SuppressionSet;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_iam::config::http::HttpResponse;
@@ -25,10 +34,12 @@ pub struct AwsError {
     /// The API operation, e.g. `iam:GetAccountAuthorizationDetails`.
     pub operation: String,
     /// The AWS error code, or `HTTP <status>` when the answer had none (moto's auth errors).
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub request_id: Option<String>,
     pub http_status: Option<u16>,
+    /// The thing asked for does not exist (S3 `NoSuchKey`, HTTP 404).
+    pub not_found: bool,
 }
 
 impl AwsError {
@@ -54,7 +65,7 @@ impl AwsError {
         };
         AwsError {
             operation: operation.to_string(),
-            code,
+            code: ErrorCode::from(code),
             message: err
                 .message()
                 .map(str::to_string)
@@ -62,6 +73,7 @@ impl AwsError {
                 .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
             request_id: err.request_id().map(str::to_string),
             http_status,
+            not_found: http_status == Some(404),
         }
     }
 }
@@ -95,54 +107,7 @@ fn xml_tag(body: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// How the SDK retries throttling and 5xx answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetrySettings {
-    pub max_attempts: u32,
-    /// Adaptive mode also rate-limits the client when AWS throttles.
-    pub adaptive: bool,
-}
-
-impl Default for RetrySettings {
-    fn default() -> Self {
-        RetrySettings {
-            max_attempts: 5,
-            adaptive: true,
-        }
-    }
-}
-
-impl RetrySettings {
-    /// `AWS_MAX_ATTEMPTS` (a positive number) and `AWS_RETRY_MODE` (`adaptive` or `standard`),
-    /// the variables the AWS SDKs and CLI use; defaults otherwise.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<RetrySettings, String> {
-        let mut r = RetrySettings::default();
-        if let Some(v) = get("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
-            r.max_attempts = v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    format!(
-                        "environment variable `AWS_MAX_ATTEMPTS`: `{v}` is not a positive number"
-                    )
-                })?;
-        }
-        if let Some(v) = get("AWS_RETRY_MODE").filter(|v| !v.trim().is_empty()) {
-            r.adaptive = match v.trim().to_ascii_lowercase().as_str() {
-                "adaptive" => true,
-                "standard" | "legacy" => false,
-                _ => {
-                    return Err(format!(
-                        "environment variable `AWS_RETRY_MODE`: `{v}`: expected adaptive or standard"
-                    ));
-                }
-            };
-        }
-        Ok(r)
-    }
-}
+pub use crate::app::settings::RetrySettings;
 
 /// The clients a run uses, built once per process.
 #[derive(Debug, Clone)]
@@ -197,7 +162,7 @@ impl Clients {
 
     /// The organization these credentials can list, entered through `role_name` in each
     /// member account.
-    pub fn organization(&self, role_name: &str) -> org::AwsOrganization {
+    pub fn organization(&self, role_name: Option<RoleName>) -> org::AwsOrganization {
         org::AwsOrganization::new(self, role_name)
     }
 
@@ -222,21 +187,25 @@ pub(crate) async fn caller_identity(
     ))
 }
 
-impl crate::audit::RoleSource for Clients {
-    type Error = AwsError;
+impl RoleSource for Clients {
+    fn inventory(&self) -> BoxFuture<'_, Result<crate::model::Inventory, PortError>> {
+        Box::pin(async move { Ok(self.read_inventory().await?) })
+    }
+}
 
-    async fn inventory(&self) -> Result<crate::model::Inventory, AwsError> {
+impl Clients {
+    /// Every role of the account; the account's id from STS when it has no role.
+    pub async fn read_inventory(&self) -> Result<crate::model::Inventory, AwsError> {
         let mut inv = inventory::fetch(self).await?;
         if inv.account_id.is_none() {
             // no role to read it from: ask STS (one call, only in an account without roles)
             match self.caller_account().await {
                 Ok(account) => inv.account_id = Some(account),
-                Err(e) => inv.errors.push(crate::model::ErrorEntry {
-                    role_name: None,
-                    operation: "identify-account".into(),
-                    code: e.code.clone(),
-                    message: e.to_string(),
-                }),
+                Err(e) => inv.errors.push(crate::model::ErrorEntry::new(
+                    Operation::IdentifyAccount,
+                    e.code.clone(),
+                    e.to_string(),
+                )),
             }
         }
         Ok(inv)
@@ -250,14 +219,14 @@ pub struct SnsSink {
     pub topic_arn: String,
 }
 
-impl crate::audit::FindingSink for SnsSink {
-    type Error = publish::PublishError;
-
-    async fn publish(
-        &self,
-        messages: &[crate::notify::Message],
-    ) -> Result<usize, publish::PublishError> {
-        publish::publish(&self.client, &self.topic_arn, messages).await
+impl FindingSink for SnsSink {
+    fn publish<'a>(
+        &'a self,
+        messages: &'a [crate::notify::Message],
+    ) -> BoxFuture<'a, Result<usize, PortError>> {
+        Box::pin(
+            async move { Ok(publish::publish(&self.client, &self.topic_arn, messages).await?) },
+        )
     }
 }
 
@@ -268,10 +237,8 @@ pub struct S3ReportStore {
     pub bucket: String,
 }
 
-impl crate::audit::ReportStore for S3ReportStore {
-    type Error = AwsError;
-
-    async fn store(&self, key: &str, json: Vec<u8>) -> Result<String, AwsError> {
+impl S3ReportStore {
+    async fn put(&self, key: &str, json: Vec<u8>) -> Result<String, AwsError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -284,13 +251,106 @@ impl crate::audit::ReportStore for S3ReportStore {
         Ok(format!("s3://{}/{key}", self.bucket))
     }
 
-    async fn load(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+    async fn get(&self, key: &str) -> Result<Option<Stored>, AwsError> {
         let location = format!("s3://{}/{key}", self.bucket);
         match read_object(&self.client, &self.bucket, key, MAX_REPORT_BYTES).await {
-            Ok(bytes) => Ok(Some((bytes, location))),
-            Err(e) if e.code == "NoSuchKey" => Ok(None),
+            Ok(bytes) => Ok(Some(Stored { bytes, location })),
+            Err(e) if e.not_found => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl ReportStore for S3ReportStore {
+    fn store<'a>(
+        &'a self,
+        key: &'a str,
+        json: Vec<u8>,
+    ) -> BoxFuture<'a, Result<String, PortError>> {
+        Box::pin(async move { Ok(self.put(key, json).await?) })
+    }
+
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, PortError>> {
+        Box::pin(async move { Ok(self.get(key).await?) })
+    }
+}
+
+/// The central suppressions file in S3 (`SUPPRESSIONS_S3_URI`), read on every run so that
+/// edits apply at the next one; a file that cannot be read or parsed suppresses nothing and
+/// is an error entry.
+#[derive(Debug, Clone)]
+pub struct S3Suppressions {
+    pub client: aws_sdk_s3::Client,
+    pub uri: S3Uri,
+}
+
+impl SuppressionsSource for S3Suppressions {
+    fn read(&self) -> BoxFuture<'_, SuppressionSet> {
+        Box::pin(async move {
+            let source = self.uri.to_string();
+            let read = read_object(
+                &self.client,
+                &self.uri.bucket,
+                &self.uri.key,
+                crate::suppress::MAX_FILE_BYTES,
+            )
+            .await;
+            match read {
+                Err(e) => SuppressionSet::unreadable(&source, e.code.as_str(), e.to_string()),
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Err(e) => SuppressionSet::unreadable(
+                        &source,
+                        crate::model::ErrorCode::InvalidSuppressionsFile,
+                        format!(
+                            "not UTF-8 text: invalid byte at offset {}",
+                            e.utf8_error().valid_up_to()
+                        ),
+                    ),
+                    Ok(text) => SuppressionSet::parse(&text, &source).unwrap_or_else(|e| {
+                        SuppressionSet::unreadable(
+                            &source,
+                            crate::model::ErrorCode::InvalidSuppressionsFile,
+                            e.to_string(),
+                        )
+                    }),
+                },
+            }
+        })
+    }
+}
+
+/// A run's collaborators in AWS, as the settings ask: the account's roles, the probe, the
+/// trail, the report bucket, the topic, the central suppressions and the organization.
+pub fn services(clients: &Clients, settings: &Settings) -> Services {
+    Services {
+        roles: Box::new(clients.clone()),
+        prober: Some(Box::new(clients.prober.clone())),
+        usage: settings
+            .usage
+            .as_ref()
+            .map(|_| Box::new(clients.clone()) as Box<dyn crate::app::ports::UsageSource>),
+        store: settings.report_bucket.as_ref().map(|bucket| {
+            Box::new(S3ReportStore {
+                client: clients.s3.clone(),
+                bucket: bucket.clone(),
+            }) as Box<dyn ReportStore>
+        }),
+        sink: settings.topic_arn.as_ref().map(|topic| {
+            Box::new(SnsSink {
+                client: clients.sns.clone(),
+                topic_arn: topic.clone(),
+            }) as Box<dyn FindingSink>
+        }),
+        suppressions: settings.suppressions.as_ref().map(|uri| {
+            Box::new(S3Suppressions {
+                client: clients.s3.clone(),
+                uri: uri.clone(),
+            }) as Box<dyn SuppressionsSource>
+        }),
+        // listing needs no org role; entering a member account does
+        organization: Some(Box::new(
+            clients.organization(settings.org_role_name.clone()),
+        )),
     }
 }
 
@@ -311,7 +371,11 @@ pub async fn read_object(
         .key(key)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))?;
+        .map_err(|e| {
+            let mut err = AwsError::from_sdk("s3:GetObject", &e);
+            err.not_found |= e.as_service_error().is_some_and(|s| s.is_no_such_key());
+            err
+        })?;
     let size = out.content_length().unwrap_or_default();
     let too_large = |size: String| AwsError {
         operation: "s3:GetObject".into(),
@@ -319,6 +383,7 @@ pub async fn read_object(
         message: format!("s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit"),
         request_id: None,
         http_status: None,
+        not_found: false,
     };
     if usize::try_from(size).unwrap_or(usize::MAX) > limit {
         return Err(too_large(size.to_string()));
@@ -329,6 +394,7 @@ pub async fn read_object(
         message: format!("reading s3://{bucket}/{key}: {e}"),
         request_id: None,
         http_status: None,
+        not_found: false,
     })?;
     let bytes = bytes.into_bytes().to_vec();
     if bytes.len() > limit {
@@ -377,12 +443,14 @@ mod tests {
         assert!(
             RetrySettings::from_env(bad)
                 .unwrap_err()
+                .to_string()
                 .contains("`AWS_MAX_ATTEMPTS`")
         );
         let bad = |k: &str| (k == "AWS_RETRY_MODE").then(|| "eager".to_string());
         assert!(
             RetrySettings::from_env(bad)
                 .unwrap_err()
+                .to_string()
                 .contains("`eager`")
         );
     }

@@ -6,6 +6,8 @@
 //! account the function runs in is audited with its own credentials: it needs no org role.
 
 use super::{AwsError, Clients, caller_identity};
+use crate::app::ports::{BoxFuture, Member, Organization, PortError};
+use crate::model::RoleName;
 use crate::org::{Account, Listing, SESSION_NAME};
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_organizations::types::{AccountState, AccountStatus};
@@ -42,10 +44,12 @@ pub async fn list_accounts(clients: &Clients) -> Result<Listing, AwsError> {
                 (None, None) => true,
             };
             if active {
-                listing.accounts.push(Account {
-                    account_id: id.to_string(),
-                    name: a.name().map(str::to_string),
-                });
+                match Account::parse(id, a.name().map(str::to_string)) {
+                    Ok(account) => listing.accounts.push(account),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "organizations:ListAccounts: account left out")
+                    }
+                }
             } else {
                 listing.inactive_accounts += 1;
             }
@@ -86,16 +90,17 @@ struct Caller {
 #[derive(Debug)]
 pub struct AwsOrganization {
     own: Clients,
-    role_name: String,
+    /// The org role; without it the organization can be listed, not entered.
+    role_name: Option<RoleName>,
     caller: OnceCell<Caller>,
 }
 
 impl AwsOrganization {
     /// Enters member accounts by assuming `role_name` in them with `own`'s credentials.
-    pub fn new(own: &Clients, role_name: impl Into<String>) -> AwsOrganization {
+    pub fn new(own: &Clients, role_name: Option<RoleName>) -> AwsOrganization {
         AwsOrganization {
             own: own.clone(),
-            role_name: role_name.into(),
+            role_name,
             caller: OnceCell::new(),
         }
     }
@@ -114,22 +119,42 @@ impl AwsOrganization {
     }
 }
 
-impl crate::org::Organization for AwsOrganization {
-    type Error = AwsError;
-    type Member = Clients;
-
-    async fn accounts(&self) -> Result<Listing, AwsError> {
-        list_accounts(&self.own).await
+impl Organization for AwsOrganization {
+    fn accounts(&self) -> BoxFuture<'_, Result<Listing, PortError>> {
+        Box::pin(async move { Ok(list_accounts(&self.own).await?) })
     }
 
-    async fn enter(&self, account: &Account) -> Result<Clients, AwsError> {
+    fn enter<'a>(&'a self, account: &'a Account) -> BoxFuture<'a, Result<Member, PortError>> {
+        Box::pin(async move {
+            let clients = self.enter_account(account).await?;
+            Ok(Member {
+                prober: Box::new(clients.prober.clone()),
+                roles: Box::new(clients),
+            })
+        })
+    }
+}
+
+impl AwsOrganization {
+    /// The member account's clients (the caller's own account: its own).
+    pub async fn enter_account(&self, account: &Account) -> Result<Clients, AwsError> {
         let caller = self.caller().await?;
-        if account.account_id == caller.account {
+        if *account.account_id == *caller.account {
             return Ok(self.own.clone());
         }
+        let Some(role_name) = &self.role_name else {
+            return Err(AwsError {
+                operation: "sts:AssumeRole".into(),
+                code: "NoOrgRole".into(),
+                message: "ORG_AUDIT_ROLE_NAME is not set: member accounts cannot be entered".into(),
+                request_id: None,
+                http_status: None,
+                not_found: false,
+            });
+        };
         let role_arn = format!(
             "arn:{}:iam::{}:role/{}",
-            caller.partition, account.account_id, self.role_name
+            caller.partition, account.account_id, role_name
         );
         let provider = AssumeRoleProvider::builder(&role_arn)
             .session_name(SESSION_NAME)
@@ -151,7 +176,7 @@ impl crate::org::Organization for AwsOrganization {
             message: format!("`{role_arn}` could not be assumed: {}", e.message),
             ..e
         })?;
-        if entered != account.account_id {
+        if *entered != *account.account_id {
             return Err(AwsError {
                 operation: "sts:AssumeRole".into(),
                 code: "WrongAccount".into(),
@@ -161,16 +186,10 @@ impl crate::org::Organization for AwsOrganization {
                 ),
                 request_id: None,
                 http_status: None,
+                not_found: false,
             });
         }
         Ok(member)
-    }
-}
-
-impl crate::org::Member for Clients {
-    type Prober = super::probe::AwsProber;
-    fn prober(&self) -> &super::probe::AwsProber {
-        &self.prober
     }
 }
 

@@ -5,6 +5,7 @@
 //! role and are never logged (the SDK's `Debug` redacts them).
 
 use super::AwsError;
+use crate::app::ports::{BoxFuture, PortError, Prober};
 use crate::model::{ProbeAction, RoleProbe};
 use crate::probe::{Answer, PREFIX, PlannedCheck, ProbeKey, RolePlan, SESSION_SECONDS};
 use aws_config::SdkConfig;
@@ -127,14 +128,18 @@ async fn ask(s3: &aws_sdk_s3::Client, bucket: &str, action: ProbeAction, key: &P
     }
 }
 
-impl crate::audit::Prober for AwsProber {
-    type Error = AwsError;
-
-    async fn auditor(&self) -> Result<String, AwsError> {
-        Ok(super::caller_identity(&self.sts).await?.1)
+impl Prober for AwsProber {
+    fn auditor(&self) -> BoxFuture<'_, Result<String, PortError>> {
+        Box::pin(async move { Ok(super::caller_identity(&self.sts).await?.1) })
     }
 
-    async fn probe(&self, plan: &RolePlan) -> RoleProbe {
+    fn probe<'a>(&'a self, plan: &'a RolePlan) -> BoxFuture<'a, RoleProbe> {
+        Box::pin(self.probe_role(plan))
+    }
+}
+
+impl AwsProber {
+    async fn probe_role(&self, plan: &RolePlan) -> RoleProbe {
         let assumed = self
             .sts
             .assume_role()
@@ -149,7 +154,7 @@ impl crate::audit::Prober for AwsProber {
             Err(e) => {
                 let err = AwsError::from_sdk("sts:AssumeRole", &e);
                 tracing::debug!(role = %plan.role_arn, code = %err.code, "sts:AssumeRole refused");
-                return plan.not_probed(&err.code, err.to_string());
+                return plan.not_probed(err.code.as_str(), err.to_string());
             }
             Ok(out) => match out.credentials() {
                 Some(c) => Credentials::new(

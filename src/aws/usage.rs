@@ -4,7 +4,8 @@
 //! and the scan goes on; at the deadline the scan stops and says how far it got.
 
 use super::AwsError;
-use crate::model::ErrorEntry;
+use crate::app::ports::{BoxFuture, UsageSource};
+use crate::model::{ErrorEntry, Operation};
 use crate::usage::{UsageEvidence, UsageOptions, day_prefix, read_records, regions_prefix, window};
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,13 +74,8 @@ async fn read_file(
     .map_err(|e| format!("the reader stopped: {e}"))?
 }
 
-fn error(code: &str, message: String) -> ErrorEntry {
-    ErrorEntry {
-        role_name: None,
-        operation: "read-cloudtrail".into(),
-        code: code.into(),
-        message,
-    }
+fn error(code: impl Into<crate::model::ErrorCode>, message: String) -> ErrorEntry {
+    ErrorEntry::new(Operation::ReadCloudtrail, code, message)
 }
 
 /// Scans the window of the trail for `account`. Never fails: what could not be read is in the
@@ -103,7 +99,7 @@ pub async fn scan(
             .collect(),
         Err(e) => {
             errors.push(error(
-                &e.code,
+                e.code.clone(),
                 format!("cannot list `s3://{}/{base}`: {e}", options.bucket),
             ));
             evidence.finish();
@@ -130,7 +126,7 @@ pub async fn scan(
                     files.extend(keys);
                 }
                 Err(e) => errors.push(error(
-                    &e.code,
+                    e.code.clone(),
                     format!("cannot list `s3://{}/{prefix}`: {e}", options.bucket),
                 )),
             }
@@ -185,14 +181,14 @@ pub async fn scan(
     (evidence, errors)
 }
 
-impl crate::audit::UsageSource for super::Clients {
-    async fn scan(
-        &self,
-        options: &UsageOptions,
-        account: &str,
+impl UsageSource for super::Clients {
+    fn scan<'a>(
+        &'a self,
+        options: &'a UsageOptions,
+        account: &'a str,
         today: Date,
         deadline: Option<Instant>,
-    ) -> (UsageEvidence, Vec<ErrorEntry>) {
-        scan(&self.s3, options, account, today, deadline).await
+    ) -> BoxFuture<'a, (UsageEvidence, Vec<ErrorEntry>)> {
+        Box::pin(scan(&self.s3, options, account, today, deadline))
     }
 }

@@ -3,8 +3,9 @@
 //! CloudWatch; `LOG_LEVEL` sets the level of the function's own lines (default `info`; the
 //! SDK stays at `info`, see [`log_filter`]).
 
-use connector_audit::aws::{Clients, RetrySettings};
-use connector_audit::lambda::{Config, Deps, handle, log_filter};
+use connector_audit::app::Settings;
+use connector_audit::aws::{Clients, services};
+use connector_audit::lambda::{Deps, handle, log_filter};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -19,15 +20,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .without_time() // CloudWatch stamps every line
         .init();
     // a bad setting ends the process at init, with the variable named in a JSON log line
-    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
+    let settings = Settings::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
         tracing::error!(error = %e, "bad configuration: the function cannot start");
     })?;
-    let retry = RetrySettings::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
-        tracing::error!(error = %e, "bad configuration: the function cannot start");
-    })?;
+    let clients = Clients::from_env(None, None, settings.retry).await;
     let deps = Deps {
-        clients: Clients::from_env(None, None, retry).await,
-        config,
+        services: services(&clients, &settings),
+        settings,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -6,11 +6,12 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use connector_audit::audit::{
-    AuditOptions, Evidence, Live, LiveError, LiveRun, audit_with, deliver, new_run_id, now_rfc3339,
-};
-use connector_audit::aws::{Clients, RetrySettings, S3ReportStore, SnsSink};
+use connector_audit::app::settings::RetrySettings;
+use connector_audit::app::{Run, RunError, Scope, Settings};
+use connector_audit::audit::{AuditOptions, Evidence, audit_with, now_rfc3339};
+use connector_audit::aws::{Clients, services};
 use connector_audit::dump::parse_dump;
+use connector_audit::model::{AccountId, RoleName};
 use connector_audit::model::{Report, Severity, Source};
 use connector_audit::notify::PublishMode;
 use connector_audit::probe::ProbeOptions;
@@ -49,46 +50,7 @@ enum Command {
     },
     /// Audit the connector roles of the account your AWS credentials reach (the same code path
     /// as the Lambda function; `AWS_ENDPOINT_URL` is honoured).
-    Audit {
-        #[command(flatten)]
-        common: Common,
-        /// Publish the findings and a summary to this SNS topic.
-        #[arg(long, value_name = "TOPIC_ARN")]
-        publish: Option<String>,
-        /// Read S3 delete events from this CloudTrail trail bucket (usage evidence).
-        #[arg(long, value_name = "BUCKET")]
-        cloudtrail_bucket: Option<String>,
-        /// The trail's S3 key prefix, if it has one.
-        #[arg(long, value_name = "PREFIX", requires = "cloudtrail_bucket")]
-        cloudtrail_prefix: Option<String>,
-        /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`) before publishing.
-        #[arg(long, value_name = "BUCKET")]
-        report_bucket: Option<String>,
-        /// Lowest severity published with --publish.
-        #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
-        publish_min_severity: Severity,
-        /// `all`: publish every finding; `new`: only findings not in the previous report
-        /// (read from --report-bucket), plus the summary.
-        #[arg(long, default_value = "all", value_name = "MODE", value_parser = parse_publish_mode)]
-        publish_mode: PublishMode,
-        /// AWS region (default: the credential chain's).
-        #[arg(long)]
-        region: Option<String>,
-        /// Named profile from the AWS config files.
-        #[arg(long)]
-        profile: Option<String>,
-        /// Attempts per AWS call, throttling and 5xx included (default: AWS_MAX_ATTEMPTS, else 5).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        max_attempts: Option<u32>,
-        /// Retry mode (default: AWS_RETRY_MODE, else adaptive).
-        #[arg(long, value_enum)]
-        retry_mode: Option<RetryMode>,
-        #[command(flatten)]
-        probe: ProbeArgs,
-        // boxed: keeps the variants of `Command` of comparable sizes
-        #[command(flatten)]
-        org: Box<OrgArgs>,
-    },
+    Audit(Box<AuditArgs>),
     /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table,
     /// JSON, SARIF or OCSF.
     Render {
@@ -107,6 +69,99 @@ enum Command {
         /// A rule id, e.g. `trust-missing-external-id`.
         id: Option<String>,
     },
+}
+
+/// `audit`'s flags: how the run's [`Settings`] are spelt on the command line.
+#[derive(clap::Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Publish the findings and a summary to this SNS topic.
+    #[arg(long, value_name = "TOPIC_ARN")]
+    publish: Option<String>,
+    /// Read S3 delete events from this CloudTrail trail bucket (usage evidence).
+    #[arg(long, value_name = "BUCKET")]
+    cloudtrail_bucket: Option<String>,
+    /// The trail's S3 key prefix, if it has one.
+    #[arg(long, value_name = "PREFIX", requires = "cloudtrail_bucket")]
+    cloudtrail_prefix: Option<String>,
+    /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`) before publishing.
+    #[arg(long, value_name = "BUCKET")]
+    report_bucket: Option<String>,
+    /// Lowest severity published with --publish.
+    #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
+    publish_min_severity: Severity,
+    /// `all`: publish every finding; `new`: only findings not in the previous report
+    /// (read from --report-bucket), plus the summary.
+    #[arg(long, default_value = "all", value_name = "MODE", value_parser = parse_publish_mode)]
+    publish_mode: PublishMode,
+    /// AWS region (default: the credential chain's).
+    #[arg(long)]
+    region: Option<String>,
+    /// Named profile from the AWS config files.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Attempts per AWS call, throttling and 5xx included (default: AWS_MAX_ATTEMPTS, else 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_attempts: Option<u32>,
+    /// Retry mode (default: AWS_RETRY_MODE, else adaptive).
+    #[arg(long, value_enum)]
+    retry_mode: Option<RetryMode>,
+    #[command(flatten)]
+    probe: ProbeArgs,
+    #[command(flatten)]
+    org: OrgArgs,
+}
+
+impl AuditArgs {
+    /// The run's settings, from the flags (and `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`,
+    /// `ORG_AUDIT_ROLE_NAME` for what the flags leave unsaid); the options shared with `check`
+    /// are checked as there. The central suppressions file is read here, so that a bad one
+    /// stops the run before it starts.
+    fn settings(&self) -> anyhow::Result<(Settings, SuppressionSet)> {
+        let mut retry = RetrySettings::from_env(|k| std::env::var(k).ok())?;
+        if let Some(n) = self.max_attempts {
+            retry.max_attempts = n;
+        }
+        if let Some(mode) = self.retry_mode {
+            retry.adaptive = matches!(mode, RetryMode::Adaptive);
+        }
+        let options = self.common.options()?;
+        let settings = Settings {
+            trusted_accounts: options
+                .trusted_accounts
+                .iter()
+                .map(|a| AccountId::parse(a))
+                .collect::<Result<_, _>>()?,
+            tag_key: options.tag_key,
+            tag_value: options.tag_value,
+            roles: options.roles,
+            publish: self.publish.is_some(),
+            topic_arn: self.publish.clone(),
+            min_severity: self.publish_min_severity,
+            publish_mode: self.publish_mode,
+            probe: self.probe.probe,
+            probe_options: self.probe.options()?.unwrap_or_default(),
+            time_budget: self.probe.budget()?,
+            report_bucket: self.report_bucket.clone(),
+            usage: self.cloudtrail_bucket.clone().map(|bucket| {
+                connector_audit::usage::UsageOptions {
+                    bucket,
+                    prefix: self.cloudtrail_prefix.clone(),
+                    lookback_days: self
+                        .common
+                        .lookback_days
+                        .unwrap_or(connector_audit::usage::DEFAULT_LOOKBACK_DAYS),
+                }
+            }),
+            lookback_days: self.common.lookback_days,
+            org_role_name: self.org.role()?,
+            org_concurrency: self.org.org_concurrency,
+            retry,
+            ..Settings::default()
+        };
+        Ok((settings, options.suppressions))
+    }
 }
 
 #[derive(clap::Args)]
@@ -174,11 +229,10 @@ impl ProbeArgs {
         Ok(Some(options))
     }
 
-    fn deadline(&self) -> anyhow::Result<Option<std::time::Instant>> {
+    fn budget(&self) -> anyhow::Result<Option<std::time::Duration>> {
         self.probe_budget
             .map(|s| {
                 std::time::Duration::try_from_secs_f64(s)
-                    .map(|d| std::time::Instant::now() + d)
                     .map_err(|_| anyhow::anyhow!("--probe-budget `{s}` is not a number of seconds"))
             })
             .transpose()
@@ -204,7 +258,7 @@ struct OrgArgs {
 
 impl OrgArgs {
     /// The org role's name, when auditing the organization.
-    fn role(&self) -> anyhow::Result<Option<String>> {
+    fn role(&self) -> anyhow::Result<Option<RoleName>> {
         if !self.org {
             return Ok(None);
         }
@@ -217,10 +271,7 @@ impl OrgArgs {
                     .filter(|r| !r.trim().is_empty())
             })
             .unwrap_or_else(|| connector_audit::org::DEFAULT_ROLE_NAME.to_string());
-        if !connector_audit::org::is_role_name(&role) {
-            anyhow::bail!("`{role}` is not an IAM role name (a name, without path)");
-        }
-        Ok(Some(role))
+        Ok(Some(RoleName::parse(&role)?))
     }
 }
 
@@ -341,139 +392,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             baseline,
             common,
-        } => {
-            let text = read_input(&input)?;
-            let inventory = parse_dump(&text).with_context(|| format!("`{}`", input.display()))?;
-            let options = common.options()?;
-            let previous = baseline
-                .map(|path| -> anyhow::Result<(Report, String)> {
-                    let text = read_input(&path)?;
-                    let report = serde_json::from_str(&text).with_context(|| {
-                        format!("`{}` is not a connector-audit report", path.display())
-                    })?;
-                    Ok((report, path.display().to_string()))
-                })
-                .transpose()?;
-            let evidence = Evidence {
-                lookback_days: common.lookback_days,
-                ..Evidence::default()
-            };
-            let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
-            if let Some((previous, location)) = previous {
-                connector_audit::baseline::compare(
-                    &mut report,
-                    Some(&previous),
-                    Some(location),
-                    &options,
-                );
-            }
-            // SARIF results point into the dump, at each role's entry
-            let sarif = match common.format() {
-                Format::Sarif => SarifOptions::for_dump(&input.to_string_lossy(), &text),
-                _ => SarifOptions::default(),
-            };
-            emit(&report, &common, &sarif)
-        }
-        Command::Audit {
-            common,
-            publish,
-            publish_min_severity,
-            publish_mode,
-            region,
-            profile,
-            max_attempts,
-            retry_mode,
-            probe,
-            report_bucket,
-            cloudtrail_bucket,
-            cloudtrail_prefix,
-            org,
-        } => {
-            let org_role = org.role()?;
-            let probe_options = probe.options()?;
-            let deadline = probe.deadline()?;
-            let mut retry =
-                RetrySettings::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
-            if let Some(n) = max_attempts {
-                retry.max_attempts = n;
-            }
-            if let Some(mode) = retry_mode {
-                retry.adaptive = matches!(mode, RetryMode::Adaptive);
-            }
-            let options = common.options()?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            runtime.block_on(async {
-                let clients = Clients::from_env(region, profile, retry).await;
-                let sink = publish.map(|topic_arn| SnsSink {
-                    client: clients.sns.clone(),
-                    topic_arn,
-                });
-                let run = LiveRun {
-                    options,
-                    min_severity: publish_min_severity,
-                    publish_mode,
-                    change: None,
-                    run_id: new_run_id(),
-                    generated_at: now_rfc3339(),
-                    probe: probe_options,
-                    deadline,
-                    usage: cloudtrail_bucket.map(|bucket| connector_audit::usage::UsageOptions {
-                        bucket,
-                        prefix: cloudtrail_prefix,
-                        lookback_days: common
-                            .lookback_days
-                            .unwrap_or(connector_audit::usage::DEFAULT_LOOKBACK_DAYS),
-                    }),
-                };
-                let store = report_bucket.map(|bucket| S3ReportStore {
-                    client: clients.s3.clone(),
-                    bucket,
-                });
-                let live = Live::new(&clients)
-                    .prober(Some(&clients.prober))
-                    .store(store.as_ref())
-                    .sink(sink.as_ref())
-                    .usage(Some(&clients));
-                let outcome = match &org_role {
-                    None => live.run(&run).await,
-                    Some(role) => {
-                        let organization = clients.organization(role);
-                        let report = connector_audit::org::assess_organization(
-                            &organization,
-                            Some(&clients),
-                            &run,
-                            org.org_concurrency,
-                        );
-                        let report = Box::pin(report).await;
-                        deliver(report, &run, store.as_ref(), sink.as_ref()).await
-                    }
-                };
-                match outcome {
-                    Ok(outcome) => {
-                        if let Some(at) = &outcome.stored {
-                            eprintln!("connector-audit: report written to {at}");
-                        }
-                        if sink.is_some() {
-                            eprintln!(
-                                "connector-audit: published {} message(s)",
-                                outcome.published
-                            );
-                        }
-                        emit(&outcome.report, &common, &SarifOptions::default())
-                    }
-                    Err(LiveError::Publish { report, source, .. }) => {
-                        // the report is still shown; the failure is the exit status
-                        let _ = emit(&report, &common, &SarifOptions::default());
-                        Err(anyhow::anyhow!("publishing the findings failed: {source}"))
-                    }
-                }
-            })
-        }
+        } => check(&input, baseline.as_deref(), &common),
+        Command::Audit(args) => audit(*args),
     }
+}
+
+/// `check`: a dump audited offline by the pure core, compared with a previous report when
+/// given, then the report.
+fn check(
+    input: &std::path::Path,
+    baseline: Option<&std::path::Path>,
+    common: &Common,
+) -> anyhow::Result<ExitCode> {
+    let text = read_input(input)?;
+    let inventory = parse_dump(&text).with_context(|| format!("`{}`", input.display()))?;
+    let options = common.options()?;
+    let previous = baseline
+        .map(|path| -> anyhow::Result<(Report, String)> {
+            let text = read_input(path)?;
+            let report = serde_json::from_str(&text)
+                .with_context(|| format!("`{}` is not a connector-audit report", path.display()))?;
+            Ok((report, path.display().to_string()))
+        })
+        .transpose()?;
+    let evidence = Evidence {
+        lookback_days: common.lookback_days,
+        ..Evidence::default()
+    };
+    let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
+    if let Some((previous, location)) = previous {
+        connector_audit::baseline::compare(&mut report, Some(&previous), Some(location), &options);
+    }
+    // SARIF results point into the dump, at each role's entry
+    let sarif = match common.format() {
+        Format::Sarif => SarifOptions::for_dump(&input.to_string_lossy(), &text),
+        _ => SarifOptions::default(),
+    };
+    emit(&report, common, &sarif)
+}
+
+/// `audit`: the settings from the flags, then the application's one run path (the Lambda
+/// function's), then the report.
+fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let (settings, suppressions) = args.settings()?;
+    let run = Run {
+        scope: if settings.org_role_name.is_some() {
+            Scope::Organization
+        } else {
+            Scope::ThisAccount
+        },
+        deadline: settings.time_budget.map(|b| std::time::Instant::now() + b),
+        ..Run::now()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let AuditArgs {
+        common,
+        region,
+        profile,
+        ..
+    } = args;
+    runtime.block_on(async {
+        let clients = Clients::from_env(region, profile, settings.retry).await;
+        let mut services = services(&clients, &settings);
+        services.suppressions = Some(Box::new(suppressions));
+        match connector_audit::app::run(&settings, &run, &services).await {
+            Ok(outcome) => {
+                if let Some(at) = &outcome.stored {
+                    eprintln!("connector-audit: report written to {at}");
+                }
+                if settings.publish {
+                    eprintln!(
+                        "connector-audit: published {} message(s)",
+                        outcome.published
+                    );
+                }
+                emit(&outcome.report, &common, &SarifOptions::default())
+            }
+            Err(RunError::Publish { report, source, .. }) => {
+                // the report is still shown; the failure is the exit status
+                let _ = emit(&report, &common, &SarifOptions::default());
+                Err(anyhow::anyhow!("publishing the findings failed: {source}"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
 }
 
 /// A file's text, or standard input for `-`, refusing more than [`MAX_DUMP_BYTES`] before

@@ -1,0 +1,408 @@
+//! The pure audit: an [`Inventory`] (from a dump or from IAM) -> the connector roles selected
+//! by tag (and by name or attached policy) -> every rule -> a [`Report`]. What a live run
+//! gathered beyond the documents (probes, CloudTrail usage) comes in as [`Evidence`]; the
+//! clock and the run id come from the caller. Gathering it, storing and publishing are the
+//! application's (`connector_audit::app`).
+
+use crate::model::ids::is_account_id;
+use crate::model::{
+    Access, ErrorEntry, Finding, Inventory, ProbeSummary, Report, RoleEntry, RoleProbe,
+    RoleSnapshot, SeverityCounts, Source, Summary, Tool,
+};
+use crate::model::{ErrorCode, Operation, UsageEvidence};
+use crate::rules::registry::RULES;
+use crate::rules::{RuleContext, run_all};
+use crate::suppress::SuppressionSet;
+use crate::view::RoleView;
+use std::collections::BTreeMap;
+
+/// What to audit and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Roles carrying this tag key are connector roles.
+    pub tag_key: String,
+    /// When set, the tag must also have this value.
+    pub tag_value: Option<String>,
+    /// Accounts that are the user's own: their principals need no external id.
+    pub trusted_accounts: Vec<String>,
+    /// Only these roles (names or ARNs), when not empty; they must still carry the tag.
+    pub roles: Vec<String>,
+    /// Also (or, without `roles`, only) the connector roles these managed policies (ARNs) are
+    /// attached to: an audit on a policy change.
+    pub policies: Vec<String>,
+    /// Named roles that are missing or not connector roles are passed over without an error
+    /// entry: an audit on an IAM change may concern any role.
+    pub lenient_names: bool,
+    /// The central suppressions (role tags are read from the roles themselves).
+    pub suppressions: SuppressionSet,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            tag_key: "connector".to_string(),
+            tag_value: None,
+            trusted_accounts: Vec::new(),
+            roles: Vec::new(),
+            policies: Vec::new(),
+            lenient_names: false,
+            suppressions: SuppressionSet::default(),
+        }
+    }
+}
+
+/// A bad option value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    #[error("trusted account `{0}` is not a 12-digit AWS account id")]
+    TrustedAccount(String),
+    #[error("the tag key is empty")]
+    EmptyTagKey,
+}
+
+impl AuditOptions {
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if self.tag_key.trim().is_empty() {
+            return Err(OptionsError::EmptyTagKey);
+        }
+        if let Some(bad) = self.trusted_accounts.iter().find(|a| !is_account_id(a)) {
+            return Err(OptionsError::TrustedAccount(bad.clone()));
+        }
+        Ok(())
+    }
+
+    /// Is this role a connector role under these options (tag, and name or attached policy
+    /// when those are given)?
+    pub fn selects(&self, role: &RoleSnapshot) -> bool {
+        self.is_tagged(role) && (self.is_whole_scope() || self.names(role) || self.attached(role))
+    }
+
+    /// Every connector role, not only named ones.
+    pub fn is_whole_scope(&self) -> bool {
+        self.roles.is_empty() && self.policies.is_empty()
+    }
+
+    fn attached(&self, role: &RoleSnapshot) -> bool {
+        role.managed.iter().any(|m| self.policies.contains(&m.name))
+    }
+
+    fn is_tagged(&self, role: &RoleSnapshot) -> bool {
+        match (role.tags.get(&self.tag_key), &self.tag_value) {
+            (Some(v), Some(want)) => v == want,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    fn names(&self, role: &RoleSnapshot) -> bool {
+        self.roles.iter().any(|r| *r == role.name || *r == role.arn)
+    }
+
+    /// Error entries for requested roles that are missing or not connector roles.
+    fn unselected_requests(&self, roles: &[RoleSnapshot]) -> Vec<ErrorEntry> {
+        if self.lenient_names {
+            return Vec::new();
+        }
+        self.roles
+            .iter()
+            .filter_map(|wanted| {
+                let found = roles.iter().find(|r| r.name == *wanted || r.arn == *wanted);
+                let (code, message) = match found {
+                    None => (
+                        ErrorCode::NoSuchEntity,
+                        format!("role `{wanted}` does not exist in the account"),
+                    ),
+                    Some(r) if !self.is_tagged(r) => (
+                        ErrorCode::NotAConnectorRole,
+                        format!(
+                            "role `{wanted}` does not carry the tag `{}`{}: only connector roles are audited",
+                            self.tag_key,
+                            self.tag_value.as_deref().map(|v| format!("={v}")).unwrap_or_default()
+                        ),
+                    ),
+                    Some(_) => return None,
+                };
+                Some(ErrorEntry::new(Operation::SelectRoles, code, message).role(wanted.clone()))
+            })
+            .collect()
+    }
+}
+
+/// What a live run learned beyond the documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The probe of each probed role, by role ARN.
+    pub probes: BTreeMap<String, RoleProbe>,
+    pub probe: Option<ProbeSummary>,
+    /// What the CloudTrail trail says of deletes in the window.
+    pub usage: Option<UsageEvidence>,
+    /// The look-back window for usage rules (`role-unused`), in days.
+    pub lookback_days: Option<u32>,
+    /// What kept evidence from being gathered (roles not probed, bad tags, ...).
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// Audits the connector roles of an inventory.
+pub fn audit(
+    inventory: Inventory,
+    options: &AuditOptions,
+    source: Source,
+    generated_at: String,
+) -> Report {
+    audit_with(
+        inventory,
+        options,
+        source,
+        generated_at,
+        Evidence::default(),
+    )
+}
+
+/// The connector roles of an inventory, in report order.
+pub fn select<'a>(roles: &'a [RoleSnapshot], options: &AuditOptions) -> Vec<&'a RoleSnapshot> {
+    let mut selected: Vec<&RoleSnapshot> = roles.iter().filter(|r| options.selects(r)).collect();
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    selected
+}
+
+/// Audits the connector roles of an inventory with the evidence a live run gathered.
+pub fn audit_with(
+    inventory: Inventory,
+    options: &AuditOptions,
+    source: Source,
+    generated_at: String,
+    evidence: Evidence,
+) -> Report {
+    let Inventory {
+        account_id,
+        roles,
+        mut errors,
+    } = inventory;
+    errors.extend(options.unselected_requests(&roles));
+    let selected = select(&roles, options);
+    let views: Vec<RoleView<'_>> = selected
+        .iter()
+        .map(|r| RoleView::new(r).with_probe(evidence.probes.get(&r.arn)))
+        .collect();
+    for v in &views {
+        if let Some(value) = v.snapshot.tags.get(Access::TAG)
+            && v.access.is_none()
+        {
+            errors.push(
+                ErrorEntry::new(
+                    Operation::ReadTags,
+                    ErrorCode::InvalidTagValue,
+                    format!(
+                        "tag `{}` has value `{value}`: expected one of read, write, append, read-write, full; delete grants were not judged",
+                        Access::TAG
+                    ),
+                )
+                .role(v.snapshot.name.clone()),
+            );
+        }
+    }
+    errors.extend(evidence.errors);
+    let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
+    errors.extend(options.suppressions.errors.iter().cloned());
+    errors.extend(suppression_errors);
+    let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
+    ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
+    ctx.usage = evidence.usage.clone();
+    ctx.lookback_days = evidence
+        .lookback_days
+        .or(evidence.usage.as_ref().map(|u| u.window_days));
+    ctx.today = crate::usage::date_of(&generated_at);
+    ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
+    let mut findings = run_all(&views, &ctx);
+    crate::suppress::apply(&mut findings, &suppressions, ctx.today);
+    sort_findings(&mut findings);
+    let roles: Vec<RoleEntry> = views
+        .iter()
+        .map(|v| RoleEntry {
+            role_name: v.snapshot.name.clone(),
+            role_arn: v.snapshot.arn.clone(),
+            connector: v.snapshot.tags.get(&options.tag_key).cloned(),
+            access: v.access,
+            probe: v.probe.cloned(),
+        })
+        .collect();
+    let mut report = Report {
+        schema_version: Report::SCHEMA_VERSION,
+        tool: Tool::default(),
+        account_id,
+        generated_at,
+        source,
+        complete: errors.is_empty(),
+        summary: Summary {
+            roles_audited: roles.len(),
+            findings: SeverityCounts::of(&findings),
+            suppressed: findings.iter().filter(|f| !f.is_active()).count(),
+            changes: None,
+        },
+        roles,
+        findings,
+        errors,
+        probe: evidence.probe,
+        usage: evidence.usage,
+        change: None,
+        accounts: Vec::new(),
+    };
+    attribute_errors(&mut report);
+    report
+}
+
+/// Every error of the report that names no account concerns the report's own.
+pub fn attribute_errors(report: &mut Report) {
+    let account = report
+        .account_id
+        .as_deref()
+        .and_then(|a| crate::model::AccountId::parse(a).ok());
+    for e in &mut report.errors {
+        if e.account_id.is_none() {
+            e.account_id.clone_from(&account);
+        }
+    }
+}
+
+/// The key of a run's report in the report bucket: `reports/YYYY/MM/DD/<run-id>.json`.
+pub fn report_key(generated_at: &str, run_id: &str) -> String {
+    let day = generated_at
+        .get(..10)
+        .filter(|d| d.len() == 10 && d.chars().all(|c| c.is_ascii_digit() || c == '-'))
+        .map(|d| d.replace('-', "/"))
+        .unwrap_or_else(|| "undated".to_string());
+    let id: String = run_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    format!("reports/{day}/{id}.json")
+}
+
+/// Most severe first, then by role (name, then ARN: the account, when several are merged),
+/// then in registry order, then by document and statement.
+pub fn sort_findings(findings: &mut [Finding]) {
+    let rank = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.role_name.cmp(&b.role_name))
+            .then_with(|| a.role_arn.cmp(&b.role_arn))
+            .then_with(|| rank(&a.rule).cmp(&rank(&b.rule)))
+            .then_with(|| a.policy.cmp(&b.policy))
+            .then_with(|| {
+                let idx = |f: &Finding| f.statement.as_ref().map(|s| s.index);
+                idx(a).cmp(&idx(b))
+            })
+    });
+}
+
+/// A run id for runs without a Lambda request id: time and process, hex.
+pub fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("run-{nanos:x}-{:x}", std::process::id())
+}
+
+/// Now, as RFC 3339 UTC with second precision.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::parse_dump;
+    use crate::model::Severity;
+
+    #[test]
+    fn selects_by_tag_and_value() {
+        let mut opts = AuditOptions::default();
+        let mut r = RoleSnapshot::default();
+        assert!(!opts.selects(&r));
+        r.tags.insert("connector".into(), "onyx".into());
+        assert!(opts.selects(&r));
+        opts.tag_value = Some("upsolver".into());
+        assert!(!opts.selects(&r));
+        opts.tag_value = Some("onyx".into());
+        assert!(opts.selects(&r));
+    }
+
+    #[test]
+    fn explicit_roles_must_exist_and_be_tagged() {
+        let dump = r#"{"RoleDetailList":[
+            {"RoleName":"a","Arn":"arn:aws:iam::123456789012:role/a","Tags":[{"Key":"connector","Value":"x"}]},
+            {"RoleName":"b","Arn":"arn:aws:iam::123456789012:role/b","Tags":[{"Key":"connector","Value":"x"}]},
+            {"RoleName":"plain","Arn":"arn:aws:iam::123456789012:role/plain"}]}"#;
+        let opts = AuditOptions {
+            roles: vec![
+                "arn:aws:iam::123456789012:role/b".into(),
+                "plain".into(),
+                "ghost".into(),
+            ],
+            ..AuditOptions::default()
+        };
+        let report = audit(parse_dump(dump).unwrap(), &opts, Source::File, "t".into());
+        assert_eq!(
+            report
+                .roles
+                .iter()
+                .map(|r| r.role_name.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+        let codes: Vec<(&str, &str)> = report
+            .errors
+            .iter()
+            .map(|e| (e.role_name.as_deref().unwrap(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [("plain", "NotAConnectorRole"), ("ghost", "NoSuchEntity")]
+        );
+        assert!(!report.complete);
+    }
+
+    #[test]
+    fn report_keys() {
+        assert_eq!(
+            report_key("2026-11-23T02:00:00Z", "0a1f7a8c-807c-4085"),
+            "reports/2026/11/23/0a1f7a8c-807c-4085.json"
+        );
+        assert_eq!(report_key("t", "../x y"), "reports/undated/..xy.json");
+    }
+
+    #[test]
+    fn validates_options() {
+        let mut opts = AuditOptions::default();
+        assert!(opts.validate().is_ok());
+        opts.trusted_accounts = vec!["12345".into()];
+        assert_eq!(
+            opts.validate().unwrap_err().to_string(),
+            "trusted account `12345` is not a 12-digit AWS account id"
+        );
+    }
+
+    #[test]
+    fn invalid_access_tag_is_an_error_entry() {
+        let dump = r#"{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::123456789012:role/r",
+            "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}},
+            "Tags":[{"Key":"connector","Value":"x"},{"Key":"connector-access","Value":"reed"}]}]}"#;
+        let report = audit(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "t".into(),
+        );
+        assert!(!report.complete);
+        assert_eq!(report.errors[0].code, "InvalidTagValue");
+        assert!(report.errors[0].message.contains("`reed`"));
+        assert_eq!(report.roles[0].access, None);
+        assert_eq!(report.summary.roles_audited, 1);
+        assert_eq!(report.max_severity(), None::<Severity>);
+    }
+}

@@ -1,0 +1,327 @@
+//! Reads the JSON that `aws iam get-account-authorization-details` prints (or its pages
+//! merged) into an [`Inventory`]. Documents may be JSON objects or URL-encoded strings;
+//! `PolicyName`/`PolicyId` may be absent (as moto prints them). A role entry of the wrong
+//! shape becomes an error entry naming it, and the other roles are still read. PURE: the
+//! caller reads the file.
+
+use crate::model::{ErrorEntry, Inventory, NamedDocument, Operation, RoleSnapshot};
+use crate::policy::document::json_message;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// Why a dump could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{0}")]
+    Shape(String),
+    #[error(
+        "the dump is {size} bytes, over the {limit}-byte limit (IAM's own limits keep a whole account's dump far below it)"
+    )]
+    TooLarge { size: u64, limit: u64 },
+}
+
+/// The largest dump accepted: parsing holds it in memory several times over, and an account
+/// at IAM's quotas (5,000 roles, 10 KB of inline policy each) stays far below it.
+pub const MAX_DUMP_BYTES: u64 = 128 << 20;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleDetail {
+    role_name: String,
+    arn: String,
+    #[serde(default)]
+    assume_role_policy_document: Option<Value>,
+    #[serde(default)]
+    role_policy_list: Vec<InlinePolicy>,
+    #[serde(default)]
+    attached_managed_policies: Vec<AttachedPolicy>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    #[serde(default)]
+    role_last_used: Option<RoleLastUsed>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InlinePolicy {
+    policy_name: String,
+    policy_document: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachedPolicy {
+    policy_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleLastUsed {
+    #[serde(default)]
+    last_used_date: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ManagedPolicy {
+    arn: String,
+    #[serde(default)]
+    default_version_id: Option<String>,
+    #[serde(default)]
+    policy_version_list: Vec<PolicyVersion>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyVersion {
+    document: Value,
+    #[serde(default)]
+    version_id: Option<String>,
+    #[serde(default)]
+    is_default_version: bool,
+}
+
+/// A document as text: JSON strings stay as they are (URL-encoded or not), objects are
+/// serialised back to JSON for the policy parser.
+fn document_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses a dump. Fails only when the file as a whole is unusable; per-role problems are
+/// error entries in the inventory.
+pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
+    if text.len() as u64 > MAX_DUMP_BYTES {
+        return Err(DumpError::TooLarge {
+            size: text.len() as u64,
+            limit: MAX_DUMP_BYTES,
+        });
+    }
+    let root: Value = serde_json::from_str(text).map_err(|e| DumpError::Json {
+        message: json_message(&e),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    let Value::Object(root) = root else {
+        return Err(DumpError::Shape(
+            "expected a JSON object with `RoleDetailList` (the output of `aws iam get-account-authorization-details`)".into(),
+        ));
+    };
+    let roles = match root.get("RoleDetailList") {
+        Some(Value::Array(roles)) => roles.as_slice(),
+        Some(_) => return Err(DumpError::Shape("`RoleDetailList` is not an array".into())),
+        None => {
+            return Err(DumpError::Shape(
+                "no `RoleDetailList`: this is not the output of `aws iam get-account-authorization-details`".into(),
+            ));
+        }
+    };
+    let policies = match root.get("Policies") {
+        Some(Value::Array(p)) => p.as_slice(),
+        None => &[],
+        Some(_) => return Err(DumpError::Shape("`Policies` is not an array".into())),
+    };
+
+    let mut errors = Vec::new();
+    let mut managed: HashMap<String, String> = HashMap::new();
+    for (i, raw) in policies.iter().enumerate() {
+        match typed::<ManagedPolicy>(raw) {
+            Ok(p) => match default_document(&p) {
+                Some(doc) => {
+                    managed.insert(p.arn, doc);
+                }
+                None => errors.push(ErrorEntry::new(
+                    Operation::ReadDump,
+                    "NoDefaultVersion",
+                    format!(
+                        "`Policies[{i}]` (`{}`) has no default version in `PolicyVersionList`",
+                        p.arn
+                    ),
+                )),
+            },
+            Err(message) => errors.push(ErrorEntry::new(
+                Operation::ReadDump,
+                "InvalidEntry",
+                format!("`Policies[{i}]`{}: {message}", name_of(raw, "Arn")),
+            )),
+        }
+    }
+
+    let mut snapshots = Vec::new();
+    for (i, raw) in roles.iter().enumerate() {
+        let role = match typed::<RoleDetail>(raw) {
+            Ok(r) => r,
+            Err(message) => {
+                errors.push(ErrorEntry {
+                    role_name: raw
+                        .get("RoleName")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    ..ErrorEntry::new(
+                        Operation::ReadDump,
+                        "InvalidEntry",
+                        format!(
+                            "`RoleDetailList[{i}]`{}: {message}",
+                            name_of(raw, "RoleName")
+                        ),
+                    )
+                });
+                continue;
+            }
+        };
+        let mut attached = Vec::new();
+        for a in &role.attached_managed_policies {
+            match managed.get(&a.policy_arn) {
+                Some(doc) => attached.push(NamedDocument {
+                    name: a.policy_arn.clone(),
+                    document: doc.clone(),
+                }),
+                None => errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, "NoSuchEntity", format!(
+                        "attached policy `{}` is not in the dump's `Policies`: the role was audited without it (export with `--filter Role LocalManagedPolicy AWSManagedPolicy`)",
+                        a.policy_arn
+                    )).role(role.role_name.clone())),
+            }
+        }
+        snapshots.push(RoleSnapshot {
+            trust: role
+                .assume_role_policy_document
+                .as_ref()
+                .map(document_text)
+                .unwrap_or_default(),
+            inline: role
+                .role_policy_list
+                .iter()
+                .map(|p| NamedDocument {
+                    name: p.policy_name.clone(),
+                    document: document_text(&p.policy_document),
+                })
+                .collect(),
+            managed: attached,
+            tags: role
+                .tags
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect::<BTreeMap<_, _>>(),
+            last_used: role.role_last_used.and_then(|r| r.last_used_date),
+            name: role.role_name,
+            arn: role.arn,
+        });
+    }
+    Ok(Inventory::new(snapshots, errors))
+}
+
+fn default_document(p: &ManagedPolicy) -> Option<String> {
+    p.policy_version_list
+        .iter()
+        .find(|v| v.is_default_version)
+        .or_else(|| {
+            p.policy_version_list
+                .iter()
+                .find(|v| v.version_id.is_some() && v.version_id == p.default_version_id)
+        })
+        .map(|v| document_text(&v.document))
+}
+
+/// Deserialises one entry, with the path of the offending field in the message.
+fn typed<T: serde::de::DeserializeOwned>(raw: &Value) -> Result<T, String> {
+    serde_path_to_error::deserialize::<_, T>(raw).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("`{path}`: {}", e.inner())
+        }
+    })
+}
+
+fn name_of(raw: &Value, key: &str) -> String {
+    raw.get(key)
+        .and_then(Value::as_str)
+        .map(|n| format!(" (`{n}`)"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_both_ways_and_default_version() {
+        let dump = r#"{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::123456789012:role/r",
+            "AssumeRolePolicyDocument":"%7B%7D",
+            "RolePolicyList":[{"PolicyName":"i","PolicyDocument":{"Version":"2012-10-17"}}],
+            "AttachedManagedPolicies":[{"PolicyName":"m","PolicyArn":"arn:aws:iam::123456789012:policy/m"}],
+            "Tags":[{"Key":"connector","Value":"x"}],"RoleLastUsed":{}}],
+          "Policies":[{"Arn":"arn:aws:iam::123456789012:policy/m","DefaultVersionId":"v2","PolicyVersionList":[
+            {"Document":{"v":1},"VersionId":"v1","IsDefaultVersion":false},
+            {"Document":{"v":2},"VersionId":"v2","IsDefaultVersion":true}]}]}"#;
+        let inv = parse_dump(dump).unwrap();
+        assert_eq!(inv.account_id.as_deref(), Some("123456789012"));
+        let r = &inv.roles[0];
+        assert_eq!(r.trust, "%7B%7D");
+        assert_eq!(r.inline[0].document, r#"{"Version":"2012-10-17"}"#);
+        assert_eq!(r.managed[0].document, r#"{"v":2}"#);
+        assert_eq!(r.tags["connector"], "x");
+        assert!(inv.errors.is_empty());
+    }
+
+    #[test]
+    fn bad_role_entry_does_not_stop_the_others() {
+        let dump = r#"{"RoleDetailList":[
+            {"RoleName":"bad","Arn":"arn:aws:iam::123456789012:role/bad","Tags":[{"Key":"connector","Value":7}]},
+            {"RoleName":"good","Arn":"arn:aws:iam::123456789012:role/good","AttachedManagedPolicies":[{"PolicyArn":"arn:aws:iam::aws:policy/Missing"}]}
+        ]}"#;
+        let inv = parse_dump(dump).unwrap();
+        assert_eq!(inv.roles.len(), 1);
+        assert_eq!(inv.roles[0].name, "good");
+        assert_eq!(inv.errors.len(), 2);
+        assert_eq!(inv.errors[0].role_name.as_deref(), Some("bad"));
+        assert!(inv.errors[0].message.contains("`RoleDetailList[0]` (`bad`): `Tags[0].Value`: invalid type: integer `7`, expected a string"), "{}", inv.errors[0].message);
+        assert_eq!(inv.errors[1].code, "NoSuchEntity");
+        assert!(
+            inv.errors[1]
+                .message
+                .contains("arn:aws:iam::aws:policy/Missing")
+        );
+    }
+
+    #[test]
+    fn unusable_files() {
+        let e = parse_dump("{\n\"RoleDetailList\": [,]}").unwrap_err();
+        assert!(matches!(e, DumpError::Json { line: 2, .. }), "{e}");
+        assert!(
+            parse_dump("[]")
+                .unwrap_err()
+                .to_string()
+                .contains("RoleDetailList")
+        );
+        assert!(
+            parse_dump(r#"{"Roles":[]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("not the output")
+        );
+        assert!(
+            parse_dump(r#"{"RoleDetailList":{}}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("not an array")
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! connector-audit's pure core: everything that decides, nothing that fetches. No AWS SDK, no
+//! tokio, no I/O beyond `std::io::Read` handed in; its dependencies say so, and the compiler
+//! holds it to that. Data flows one way:
+//! IAM JSON (a dump, or what the application fetched) -> [`model::RoleSnapshot`] ->
+//! [`view::RoleView`] -> [`rules`] -> [`model::Finding`]s -> [`model::Report`] -> renderings.
+//!
+//! - [`model`]: plain data shared by every layer (snapshots, findings, errors, the report
+//!   contract, account ids and role names). A leaf: it imports nothing of this crate.
+//! - [`policy`]: the policy engine. IAM JSON in any legal shape -> checked model -> answers to
+//!   "may this caller assume the role?" and "which buckets can it reach with A?".
+//! - [`view`]: a role ready for the rules: documents parsed once, permissions analysed.
+//! - [`rules`]: one file per rule, listed once in `rules/registry.rs`; ids are a contract.
+//! - [`audit`]: the audit itself: select connector roles, run the rules, build the report.
+//! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
+//! - [`probe`]: the probe's plan: session policy, keys, buckets in scope, predictions.
+//! - [`usage`]: CloudTrail log files read record by record; deletes by role; coverage.
+//! - [`suppress`]: accepted findings: the `connector-audit-ignore` tag, the central file.
+//! - [`baseline`]: new, known and resolved findings against the previous report.
+//! - [`org`]: an organization's accounts, and their reports merged into one.
+//! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
+//! - [`render`]: table, JSON, SARIF 2.1.0, OCSF.
+
+pub mod audit;
+pub mod baseline;
+pub mod dump;
+pub mod model;
+pub mod notify;
+pub mod org;
+pub mod policy;
+pub mod probe;
+pub mod render;
+pub mod rules;
+pub mod suppress;
+pub mod usage;
+pub mod view;

@@ -1,0 +1,635 @@
+//! Plain data shared by every layer: what a role looks like when it reaches the rules
+//! ([`RoleSnapshot`]), what the rules say ([`Finding`]), and what a run returns ([`Report`]).
+//! PURE and a LEAF: no I/O, no AWS SDK, and nothing else of this crate. The JSON field
+//! names here are a contract (schema_version 1): add fields, never rename one.
+
+pub mod errors;
+pub mod evidence;
+pub mod ids;
+
+pub use errors::{ErrorCode, ErrorEntry, Operation};
+pub use evidence::{Coverage, RoleDeletes, UsageEvidence};
+pub use ids::{AccountId, RoleName};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// Finding severity, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A severity name that is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity `{0}`: expected one of critical, high, medium, low, info")]
+pub struct UnknownSeverity(pub String);
+
+impl FromStr for Severity {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownSeverity(s.to_string()))
+    }
+}
+
+/// What the `connector-access` tag says the connector needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    Read,
+    Write,
+    Append,
+    ReadWrite,
+    Full,
+}
+
+impl Access {
+    pub const TAG: &'static str = "connector-access";
+
+    pub fn parse(value: &str) -> Option<Access> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "read" => Some(Access::Read),
+            "write" => Some(Access::Write),
+            "append" => Some(Access::Append),
+            "read-write" => Some(Access::ReadWrite),
+            "full" => Some(Access::Full),
+            _ => None,
+        }
+    }
+
+    /// Only `full` includes deleting objects.
+    pub fn allows_delete(self) -> bool {
+        self == Access::Full
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Append => "append",
+            Access::ReadWrite => "read-write",
+            Access::Full => "full",
+        }
+    }
+}
+
+/// Which document of a role a finding is about. Serialised `trust`, `inline:NAME`, `managed:ARN`,
+/// `live`, `suppression:BY`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyRef {
+    Trust,
+    Inline(String),
+    Managed(String),
+    /// Observed with the role's own credentials (the probe), explained by no document.
+    Live,
+    /// A suppression (its `by`: `tag:connector-audit-ignore` or `file:<source>#<entry>`).
+    Suppression(String),
+}
+
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyRef::Trust => f.write_str("trust"),
+            PolicyRef::Live => f.write_str("live"),
+            PolicyRef::Inline(name) => write!(f, "inline:{name}"),
+            PolicyRef::Managed(arn) => write!(f, "managed:{arn}"),
+            PolicyRef::Suppression(by) => write!(f, "suppression:{by}"),
+        }
+    }
+}
+
+impl Serialize for PolicyRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "trust" {
+            Ok(PolicyRef::Trust)
+        } else if text == "live" {
+            Ok(PolicyRef::Live)
+        } else if let Some(n) = text.strip_prefix("inline:") {
+            Ok(PolicyRef::Inline(n.to_string()))
+        } else if let Some(a) = text.strip_prefix("managed:") {
+            Ok(PolicyRef::Managed(a.to_string()))
+        } else if let Some(by) = text.strip_prefix("suppression:") {
+            Ok(PolicyRef::Suppression(by.to_string()))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "policy reference `{text}`: expected trust, live, inline:NAME, managed:ARN or suppression:BY"
+            )))
+        }
+    }
+}
+
+/// A policy document as it came from IAM or a dump: JSON text, URL-encoded or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedDocument {
+    /// Inline policy name, or managed policy ARN.
+    pub name: String,
+    pub document: String,
+}
+
+/// Everything the rules need to know about one role, however it was fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleSnapshot {
+    pub name: String,
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// The trust (assume-role) policy document.
+    pub trust: String,
+    pub inline: Vec<NamedDocument>,
+    /// Attached managed policies whose default version could be read (`name` is the ARN).
+    pub managed: Vec<NamedDocument>,
+    /// `RoleLastUsed.LastUsedDate`, when IAM knows it.
+    pub last_used: Option<String>,
+}
+
+impl RoleSnapshot {
+    /// The account id in the role's ARN (empty when the ARN has none).
+    pub fn account_id(&self) -> &str {
+        ids::arn_account(&self.arn).unwrap_or_default()
+    }
+}
+
+/// Which statement of a document a finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRef {
+    /// Zero-based position in the document's `Statement` list.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// One problem with one role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable fingerprint of rule, role, policy and statement: the same problem keeps its id
+    /// across runs, so it can be tracked and suppressed.
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub role_name: String,
+    pub role_arn: String,
+    pub policy: PolicyRef,
+    pub statement: Option<StatementRef>,
+    pub message: String,
+    /// What matched: principals, conditions, actions, resources (rule-specific keys).
+    pub evidence: serde_json::Value,
+    /// The concrete change that resolves it.
+    pub remediation: String,
+    /// The suppression that applies: the finding stays in the report, is not published and
+    /// does not count towards the summary's severities or the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+    /// New or already known, against the previous report (only when one is compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FindingStatus>,
+    /// When the finding was first reported (RFC 3339), carried over from earlier reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+}
+
+impl Finding {
+    /// Not suppressed: counted, published, judged by `--fail-on`.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
+    }
+}
+
+/// Why a finding is suppressed (report field `findings[].suppressed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    /// Where the suppression is written: `tag:connector-audit-ignore`, or
+    /// `file:<path or s3 uri>#<entry number>`.
+    pub by: String,
+    /// The reason or ticket given with it (`reason=`, else the other notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The last day it applies (`YYYY-MM-DD`, UTC, inclusive); none: until it is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A finding's standing against the previous report of the same account and scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    /// Not in the previous report.
+    New,
+    /// Already in the previous report (same stable id).
+    Known,
+}
+
+/// A connector role that was audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleEntry {
+    pub role_name: String,
+    pub role_arn: String,
+    /// The value of the connector tag (usually the vendor's name).
+    pub connector: Option<String>,
+    /// The `connector-access` tag, when valid.
+    pub access: Option<Access>,
+    /// What the probe saw with the role's own credentials (only when probing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<RoleProbe>,
+}
+
+/// The tag naming the buckets a connector role is meant to reach (space-separated).
+pub const BUCKETS_TAG: &str = "connector-buckets";
+
+/// One probe request: what it tried, what the engine predicted, what AWS answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ProbeAction {
+    /// ListObjectsV2 with prefix `connector-audit-probe/`, max-keys 1.
+    #[serde(rename = "s3:ListBucket")]
+    ListBucket,
+    /// GetObject of a random key under the probe prefix.
+    #[serde(rename = "s3:GetObject")]
+    GetObject,
+    /// DeleteObject of a random key under the probe prefix.
+    #[serde(rename = "s3:DeleteObject")]
+    DeleteObject,
+}
+
+impl ProbeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeAction::ListBucket => "s3:ListBucket",
+            ProbeAction::GetObject => "s3:GetObject",
+            ProbeAction::DeleteObject => "s3:DeleteObject",
+        }
+    }
+}
+
+/// Why a bucket was probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketScope {
+    /// Named by the `connector-buckets` tag (or, without the tag, by the role's policies).
+    InScope,
+    /// Named by the role's policies but not by its `connector-buckets` tag.
+    OutOfScope,
+    /// The security team's canary bucket, which no connector should reach.
+    Canary,
+}
+
+/// What the engine expects of a probe request, from the role's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Predicted {
+    Allowed,
+    Denied,
+    /// It depends on request context the engine cannot know (source IP, VPC endpoint, ...).
+    Conditional,
+}
+
+/// What AWS answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Neither: the bucket does not exist, the call timed out, ... (see `error_code`).
+    Error,
+}
+
+/// One probe request and its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCheck {
+    pub bucket: String,
+    pub scope: BucketScope,
+    pub action: ProbeAction,
+    pub predicted: Predicted,
+    pub outcome: Outcome,
+    /// The AWS error code of a denied or failed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Why an outcome says less than it seems to (e.g. S3 hides missing keys from non-listers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The probe of one role.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleProbe {
+    /// Did the auditor get the role's credentials?
+    pub assumed: bool,
+    /// Why not (an AWS error code, `NotTrusted` when the trust policy does not let the
+    /// auditor in, `DeadlineExceeded` when the run's time ran out first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Whether an `sts:ExternalId` (from the auditor's own trust statement) was passed.
+    pub external_id_used: bool,
+    pub checks: Vec<ProbeCheck>,
+    /// Buckets named for the role but not probed (beyond the per-role bucket limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets_skipped: Vec<String>,
+}
+
+/// The probe's run-wide facts (report field `probe`, present only when probing).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProbeSummary {
+    /// The principal that assumed the roles.
+    pub auditor_arn: Option<String>,
+    pub canary_bucket: Option<String>,
+    pub delete_checks: bool,
+    pub roles_probed: usize,
+    pub roles_unavailable: usize,
+    /// Roles the run's time budget left unprobed.
+    pub roles_not_probed: Vec<String>,
+}
+
+/// Counts of findings by severity; every severity is always present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    /// Counts the active (not suppressed) findings.
+    pub fn of(findings: &[Finding]) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for f in findings.iter().filter(|f| f.is_active()) {
+            *match f.severity {
+                Severity::Critical => &mut c.critical,
+                Severity::High => &mut c.high,
+                Severity::Medium => &mut c.medium,
+                Severity::Low => &mut c.low,
+                Severity::Info => &mut c.info,
+            } += 1;
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub roles_audited: usize,
+    /// Active findings by severity (suppressed ones are counted in `suppressed`).
+    pub findings: SeverityCounts,
+    /// Findings a suppression applies to.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+    /// What changed since the previous report (only when one is compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What changed since the previous report of the same account and scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Changes {
+    /// Where the previous report was read (none: there was none, every finding is new).
+    pub previous_report: Option<String>,
+    /// When the previous report was generated.
+    pub previous_generated_at: Option<String>,
+    pub new: usize,
+    pub known: usize,
+    /// Findings of the previous report that this run no longer finds, for the roles it audited.
+    pub resolved: Vec<ResolvedFinding>,
+}
+
+/// A finding that went away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedFinding {
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub role_name: String,
+    pub role_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            // the product's name, whichever crate of the workspace builds the report
+            name: "connector-audit".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// Where the roles came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An `aws iam get-account-authorization-details` dump.
+    File,
+    /// The IAM API.
+    Live,
+}
+
+/// The JSON report (schema_version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub account_id: Option<String>,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+    pub source: Source,
+    /// False when any role or document could not be audited (see `errors`).
+    pub complete: bool,
+    pub summary: Summary,
+    pub roles: Vec<RoleEntry>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ErrorEntry>,
+    /// Present when effective access was probed with the roles' own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSummary>,
+    /// Present when usage evidence was read from a CloudTrail trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageEvidence>,
+    /// Present when the run audited the roles an IAM change concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<IamChange>,
+    /// Organization-wide runs: one section per account, in account id order. The roles,
+    /// findings and errors above are every account's together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountSection>,
+}
+
+/// An IAM change reported by CloudTrail (EventBridge "AWS API Call via CloudTrail"), and the
+/// roles and managed policies it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IamChange {
+    /// The API call, e.g. `PutRolePolicy`.
+    pub event_name: String,
+    /// CloudTrail's `eventID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<String>,
+    /// Who made the change (`userIdentity.arn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// The account whose IAM changed (`recipientAccountId`, else the event's `account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Roles named by the call.
+    pub roles: Vec<String>,
+    /// Managed policies (ARNs) whose content changed: their connector roles are audited.
+    pub policies: Vec<String>,
+}
+
+/// One account of an organization-wide run (report field `accounts[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSection {
+    pub account_id: String,
+    /// The account's name in the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Its roles were read and judged: false when the account could not be entered (the org
+    /// role could not be assumed), its roles could not be read, or the run's time ran out first.
+    pub audited: bool,
+    /// Audited in full: nothing of the account is missing (see the errors naming it).
+    pub complete: bool,
+    pub roles_audited: usize,
+    /// The account's active findings by severity.
+    pub findings: SeverityCounts,
+    /// How many of the report's `errors` are the account's (each message starts with
+    /// `account <id>`).
+    pub errors: usize,
+    /// Why the account was not audited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The account's usage evidence, when a trail was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageEvidence>,
+}
+
+impl Report {
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// The highest severity among the active (not suppressed) findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.is_active())
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
+/// Roles and the errors met while collecting them, before any rule runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub account_id: Option<String>,
+    pub roles: Vec<RoleSnapshot>,
+    pub errors: Vec<ErrorEntry>,
+}
+
+impl Inventory {
+    /// An inventory whose account is the one the roles' ARNs name.
+    pub fn new(roles: Vec<RoleSnapshot>, errors: Vec<ErrorEntry>) -> Inventory {
+        let account_id = roles
+            .iter()
+            .map(RoleSnapshot::account_id)
+            .find(|a| !a.is_empty())
+            .map(str::to_string);
+        Inventory {
+            account_id,
+            roles,
+            errors,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_and_names() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        let err = "severe".parse::<Severity>().unwrap_err();
+        assert!(err.to_string().contains("`severe`"));
+        assert_eq!(
+            serde_json::to_string(&Severity::Medium).unwrap(),
+            "\"medium\""
+        );
+    }
+
+    #[test]
+    fn policy_ref_round_trip() {
+        for r in [
+            PolicyRef::Trust,
+            PolicyRef::Inline("p:1".into()),
+            PolicyRef::Managed("arn:aws:iam::aws:policy/X".into()),
+            PolicyRef::Live,
+            PolicyRef::Suppression("file:s3://b/k.json#2".into()),
+        ] {
+            let text = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<PolicyRef>(&text).unwrap(), r);
+        }
+        assert_eq!(PolicyRef::Inline("x".into()).to_string(), "inline:x");
+        assert!(serde_json::from_str::<PolicyRef>("\"other\"").is_err());
+    }
+
+    #[test]
+    fn access_tag() {
+        assert_eq!(Access::parse("Read-Write"), Some(Access::ReadWrite));
+        assert_eq!(Access::parse("reed"), None);
+        assert!(Access::Full.allows_delete());
+        assert!(!Access::Append.allows_delete());
+    }
+}

@@ -1,0 +1,219 @@
+//! Principals of a trust policy, resolved to what they mean: any principal, an AWS account or
+//! identity (with its account id), an AWS service, or a federated identity provider. PURE.
+
+use serde::Serialize;
+
+/// One entry of a `Principal` / `NotPrincipal` element.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// `"*"` (everyone, `aws_only: false`) or `{"AWS": "*"}` (every AWS principal).
+    Any { aws_only: bool },
+    /// An AWS account or an identity in one.
+    Aws(AwsPrincipal),
+    /// `{"Service": "qbusiness.amazonaws.com"}`
+    Service { name: String },
+    /// `{"Federated": "accounts.google.com"}` or an OIDC / SAML provider ARN.
+    Federated { provider: String },
+    /// `{"CanonicalUser": "..."}` (S3 legacy).
+    CanonicalUser { id: String },
+}
+
+/// What an AWS principal string names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AwsPrincipalKind {
+    /// `123456789012`
+    Account,
+    /// `arn:aws:iam::123456789012:root`
+    Root,
+    Role,
+    User,
+    AssumedRole,
+    FederatedUser,
+    /// A unique id (`AROA...`: IAM shows one when the named principal was deleted) or an
+    /// ARN form we do not know.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AwsPrincipal {
+    /// As written in the policy.
+    pub value: String,
+    pub kind: AwsPrincipalKind,
+    /// The 12-digit account id, when the value names one.
+    pub account: Option<String>,
+    pub partition: Option<String>,
+}
+
+impl AwsPrincipal {
+    /// True when the principal stands for a whole account (the account delegates to its admins).
+    pub fn is_account(&self) -> bool {
+        matches!(
+            self.kind,
+            AwsPrincipalKind::Account | AwsPrincipalKind::Root
+        )
+    }
+}
+
+/// Resolves an `AWS` principal value. Wildcards inside an ARN are invalid in IAM; where one
+/// stands in the account field, the principal is treated as any AWS principal.
+pub fn resolve_aws(value: &str) -> Principal {
+    if value == "*" {
+        return Principal::Any { aws_only: true };
+    }
+    if is_account_id(value) {
+        return Principal::Aws(AwsPrincipal {
+            value: value.to_string(),
+            kind: AwsPrincipalKind::Account,
+            account: Some(value.to_string()),
+            partition: None,
+        });
+    }
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    if let [arn, partition, service, _region, account, resource] = parts.as_slice()
+        && *arn == "arn"
+    {
+        if account.contains(['*', '?']) {
+            return Principal::Any { aws_only: true };
+        }
+        let kind = match (*service, resource.split('/').next().unwrap_or_default()) {
+            ("iam", "root") => AwsPrincipalKind::Root,
+            ("iam", "role") => AwsPrincipalKind::Role,
+            ("iam", "user") => AwsPrincipalKind::User,
+            ("sts", "assumed-role") => AwsPrincipalKind::AssumedRole,
+            ("sts", "federated-user") => AwsPrincipalKind::FederatedUser,
+            _ => AwsPrincipalKind::Other,
+        };
+        return Principal::Aws(AwsPrincipal {
+            value: value.to_string(),
+            kind,
+            account: is_account_id(account).then(|| (*account).to_string()),
+            partition: Some((*partition).to_string()),
+        });
+    }
+    Principal::Aws(AwsPrincipal {
+        value: value.to_string(),
+        kind: AwsPrincipalKind::Other,
+        account: None,
+        partition: None,
+    })
+}
+
+pub use crate::model::ids::{arn_account, is_account_id};
+
+/// Who makes a request, for evaluating a trust policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An IAM role or user (or a session of a role): `arn` and the account it lives in.
+    Aws {
+        arn: String,
+        account: String,
+    },
+    Service(String),
+    Federated(String),
+}
+
+impl Principal {
+    /// Does this policy principal designate the caller?
+    pub fn designates(&self, caller: &Caller) -> bool {
+        match (self, caller) {
+            (Principal::Any { aws_only }, c) => !aws_only || matches!(c, Caller::Aws { .. }),
+            (Principal::Aws(p), Caller::Aws { arn, account }) => {
+                if p.is_account() {
+                    p.account.as_deref() == Some(account.as_str())
+                } else {
+                    p.value == *arn || session_of(arn).is_some_and(|role| role == p.value)
+                }
+            }
+            (Principal::Service { name }, Caller::Service(s)) => name.eq_ignore_ascii_case(s),
+            (Principal::Federated { provider }, Caller::Federated(f)) => provider == f,
+            _ => false,
+        }
+    }
+}
+
+/// `arn:aws:sts::A:assumed-role/R/session` -> `arn:aws:iam::A:role/R`: IAM matches a role's
+/// sessions against the role's ARN.
+pub fn session_of(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if let ["arn", partition, "sts", _, account, resource] = parts.as_slice() {
+        let rest = resource.strip_prefix("assumed-role/")?;
+        let role = rest.split('/').next()?;
+        return Some(format!("arn:{partition}:iam::{account}:role/{role}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(v: &str) -> AwsPrincipal {
+        match resolve_aws(v) {
+            Principal::Aws(p) => p,
+            other => panic!("{v} resolved to {other:?}"),
+        }
+    }
+
+    #[test]
+    fn resolves_every_form() {
+        assert_eq!(aws("123456789012").kind, AwsPrincipalKind::Account);
+        assert_eq!(aws("123456789012").account.as_deref(), Some("123456789012"));
+        let root = aws("arn:aws:iam::111122223333:root");
+        assert_eq!(root.kind, AwsPrincipalKind::Root);
+        assert_eq!(root.account.as_deref(), Some("111122223333"));
+        assert_eq!(
+            aws("arn:aws-cn:iam::111122223333:role/x").kind,
+            AwsPrincipalKind::Role
+        );
+        assert_eq!(
+            aws("arn:aws-us-gov:iam::111122223333:user/a/b")
+                .partition
+                .as_deref(),
+            Some("aws-us-gov")
+        );
+        assert_eq!(
+            aws("arn:aws:sts::111122223333:assumed-role/r/s").kind,
+            AwsPrincipalKind::AssumedRole
+        );
+        assert_eq!(aws("AROAEXAMPLEID").kind, AwsPrincipalKind::Other);
+        assert_eq!(aws("AROAEXAMPLEID").account, None);
+        assert_eq!(resolve_aws("*"), Principal::Any { aws_only: true });
+        assert_eq!(
+            resolve_aws("arn:aws:iam::*:root"),
+            Principal::Any { aws_only: true }
+        );
+    }
+
+    #[test]
+    fn designation() {
+        let caller = Caller::Aws {
+            arn: "arn:aws:iam::111122223333:role/vendor".into(),
+            account: "111122223333".into(),
+        };
+        assert!(resolve_aws("111122223333").designates(&caller));
+        assert!(resolve_aws("arn:aws:iam::111122223333:root").designates(&caller));
+        assert!(resolve_aws("arn:aws:iam::111122223333:role/vendor").designates(&caller));
+        assert!(!resolve_aws("arn:aws:iam::111122223333:role/other").designates(&caller));
+        assert!(!resolve_aws("999999999999").designates(&caller));
+        let session = Caller::Aws {
+            arn: "arn:aws:sts::111122223333:assumed-role/vendor/s1".into(),
+            account: "111122223333".into(),
+        };
+        assert!(resolve_aws("arn:aws:iam::111122223333:role/vendor").designates(&session));
+        let svc = Caller::Service("qbusiness.amazonaws.com".into());
+        assert!(!Principal::Any { aws_only: true }.designates(&svc));
+        assert!(Principal::Any { aws_only: false }.designates(&svc));
+    }
+
+    #[test]
+    fn arn_accounts() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:role/x"),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+        assert_eq!(arn_account("nope"), None);
+    }
+}

@@ -1,0 +1,246 @@
+//! Questions about trust policies: who outside the account may assume the role, and does an
+//! `sts:ExternalId` really stand in their way? Built on [`super::eval`]. PURE.
+
+use super::condition::{Adversary, KeyState};
+use super::document::{Effect, Policy, Statement};
+use super::eval::{Request, Scenario, certainly_denied};
+use super::principal::{AwsPrincipal, Caller, Principal};
+
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+pub const EXTERNAL_ID: &str = "sts:ExternalId";
+
+/// An account that no real principal of the audited account belongs to: the adversary's.
+pub const ADVERSARY_ACCOUNT: &str = "000000000000";
+
+/// True when `statement` (an Allow of `policy`) may let `caller` do `action` under `scenario`,
+/// and no Deny of the policy certainly blocks it.
+pub fn statement_grants(
+    policy: &Policy,
+    statement: &Statement,
+    caller: &Caller,
+    action: &str,
+    scenario: &Scenario,
+) -> bool {
+    let req = Request {
+        caller: Some(caller),
+        action,
+        resource: None,
+        scenario,
+    };
+    statement.effect == Effect::Allow
+        && statement.applies(&req).possible()
+        && !certainly_denied(&policy.statements, &req)
+}
+
+/// An AWS principal of another account named in an Allow statement.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignPrincipal<'a> {
+    pub statement: &'a Statement,
+    pub principal: &'a AwsPrincipal,
+    pub account: &'a str,
+}
+
+impl ForeignPrincipal<'_> {
+    /// The caller this principal stands for: the named identity, or the account's root.
+    pub fn caller(&self) -> Caller {
+        let arn = if self.principal.is_account() {
+            format!(
+                "arn:{}:iam::{}:root",
+                self.principal.partition.as_deref().unwrap_or("aws"),
+                self.account
+            )
+        } else {
+            self.principal.value.clone()
+        };
+        Caller::Aws {
+            arn,
+            account: self.account.to_string(),
+        }
+    }
+}
+
+/// AWS principals of accounts other than `own_account` and `trusted`, named in Allow statements.
+pub fn foreign_principals<'a>(
+    policy: &'a Policy,
+    own_account: &str,
+    trusted: &[String],
+) -> Vec<ForeignPrincipal<'a>> {
+    let mut out = Vec::new();
+    for statement in policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        for p in statement.principals() {
+            if let Principal::Aws(aws) = p
+                && let Some(account) = aws.account.as_deref()
+                && account != own_account
+                && !trusted.iter().any(|t| t == account)
+            {
+                out.push(ForeignPrincipal {
+                    statement,
+                    principal: aws,
+                    account,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// How the principal gets in without knowing the external id, if it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalIdGap {
+    /// No `sts:ExternalId` at all is needed.
+    Missing,
+    /// Some value is needed, but any value the caller picks works.
+    AnyValue,
+}
+
+/// Can `fp` assume the role without the right external id? `None`: the id is enforced.
+pub fn external_id_gap(policy: &Policy, fp: &ForeignPrincipal<'_>) -> Option<ExternalIdGap> {
+    let caller = fp.caller();
+    let absent = Scenario::new().with(EXTERNAL_ID, KeyState::Absent);
+    if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &absent) {
+        return Some(ExternalIdGap::Missing);
+    }
+    let chosen = Scenario::new().with(EXTERNAL_ID, KeyState::Adversary(Adversary::default()));
+    if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &chosen) {
+        return Some(ExternalIdGap::AnyValue);
+    }
+    None
+}
+
+/// The external id values a statement pins (positive, enforcing conditions on `sts:ExternalId`).
+pub fn pinned_external_ids(statement: &Statement) -> Vec<&str> {
+    statement
+        .conditions_on(EXTERNAL_ID)
+        .filter_map(|c| c.pinned_values())
+        .flatten()
+        .map(String::as_str)
+        .collect()
+}
+
+/// How `caller` (the auditor) gets in, if the trust policy lets it: `Some(None)` with no
+/// external id, `Some(Some(id))` with the id its own statement pins, `None` not at all.
+pub fn entry_for<'a>(policy: &'a Policy, caller: &Caller) -> Option<Option<&'a str>> {
+    let allows = policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow);
+    let absent = Scenario::new().with(EXTERNAL_ID, KeyState::Absent);
+    if allows
+        .clone()
+        .any(|s| statement_grants(policy, s, caller, ASSUME_ROLE, &absent))
+    {
+        return Some(None);
+    }
+    allows
+        .flat_map(|s| pinned_external_ids(s).into_iter().map(move |id| (s, id)))
+        .find(|(s, id)| {
+            let known = Scenario::new().with(EXTERNAL_ID, KeyState::Known(vec![id.to_string()]));
+            statement_grants(policy, s, caller, ASSUME_ROLE, &known)
+        })
+        .map(|(_, id)| Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(doc: &str) -> Option<ExternalIdGap> {
+        let p = Policy::parse(doc).unwrap();
+        let fps = foreign_principals(&p, "123456789012", &[]);
+        assert_eq!(fps.len(), 1, "{doc}");
+        external_id_gap(&p, &fps[0])
+    }
+
+    fn trust(condition: &str) -> String {
+        format!(
+            r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::428641199958:role/v"}},"Action":"sts:AssumeRole","Condition":{condition}}}}}"#
+        )
+    }
+
+    #[test]
+    fn external_id_traps() {
+        assert_eq!(gap(&trust(r#"{}"#)), Some(ExternalIdGap::Missing));
+        assert_eq!(
+            gap(&trust(r#"{"StringEquals":{"sts:ExternalId":"GTWKRE6K"}}"#)),
+            None
+        );
+        assert_eq!(
+            gap(&trust(r#"{"StringEquals":{"STS:EXTERNALID":"GTWKRE6K"}}"#)),
+            None
+        );
+        assert_eq!(
+            gap(&trust(
+                r#"{"StringEqualsIfExists":{"sts:ExternalId":"GTWKRE6K"}}"#
+            )),
+            Some(ExternalIdGap::Missing)
+        );
+        assert_eq!(
+            gap(&trust(r#"{"StringLike":{"sts:ExternalId":"*"}}"#)),
+            Some(ExternalIdGap::AnyValue)
+        );
+        assert_eq!(
+            gap(&trust(r#"{"StringLike":{"sts:ExternalId":"abc*"}}"#)),
+            None
+        );
+        assert_eq!(
+            gap(&trust(r#"{"Null":{"sts:ExternalId":"false"}}"#)),
+            Some(ExternalIdGap::AnyValue)
+        );
+        assert_eq!(
+            gap(&trust(
+                r#"{"ForAllValues:StringEquals":{"sts:ExternalId":"GTWKRE6K"}}"#
+            )),
+            Some(ExternalIdGap::Missing)
+        );
+        assert_eq!(
+            gap(&trust(
+                r#"{"StringNotEquals":{"sts:ExternalId":"GTWKRE6K"}}"#
+            )),
+            Some(ExternalIdGap::Missing)
+        );
+    }
+
+    #[test]
+    fn foreign_only() {
+        let doc = r#"{"Statement":[
+            {"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::222233334444:root","AROAUNIQUEID"]},"Action":"sts:AssumeRole"},
+            {"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}
+        ]}"#;
+        let p = Policy::parse(doc).unwrap();
+        let fps = foreign_principals(&p, "123456789012", &[]);
+        assert_eq!(fps.len(), 1);
+        assert_eq!(fps[0].account, "222233334444");
+        assert!(foreign_principals(&p, "123456789012", &["222233334444".into()]).is_empty());
+    }
+
+    #[test]
+    fn the_auditors_way_in() {
+        let auditor = Caller::Aws {
+            arn: "arn:aws:iam::123456789012:role/connector-audit".into(),
+            account: "123456789012".into(),
+        };
+        let doc = r#"{"Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::428641199958:role/v"},"Action":"sts:AssumeRole",
+           "Condition":{"StringEquals":{"sts:ExternalId":"vendor-secret"}}},
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/connector-audit"},"Action":"sts:AssumeRole",
+           "Condition":{"StringEquals":{"sts:ExternalId":"audit-id"}}}]}"#;
+        let p = Policy::parse(doc).unwrap();
+        // the auditor's own statement's id, never the vendor's
+        assert_eq!(entry_for(&p, &auditor), Some(Some("audit-id")));
+        let open = Policy::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry_for(&open, &auditor), Some(None));
+        let vendor_only = Policy::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"428641199958"},"Action":"sts:AssumeRole"}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry_for(&vendor_only, &auditor), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! A role ready for the rules and the probe: its documents parsed once, its S3 permissions
+//! analysed, its `connector-access` tag read, and what the probe saw. PURE.
+
+use crate::model::{Access, PolicyRef, RoleProbe, RoleSnapshot};
+use crate::policy::s3::{Permissions, S3Grant};
+use crate::policy::{Policy, PolicyError, Statement};
+use std::collections::BTreeMap;
+
+/// A role ready for the rules.
+pub struct RoleView<'a> {
+    pub snapshot: &'a RoleSnapshot,
+    pub trust: Result<Policy, PolicyError>,
+    /// Every identity document with its parse result, in snapshot order (inline, then managed).
+    pub documents: Vec<(PolicyRef, Result<Policy, PolicyError>)>,
+    /// The effective permissions of the documents that parsed.
+    pub permissions: Permissions,
+    /// `PolicyRef` of each policy in `permissions.policies()`, same order.
+    pub(crate) permission_refs: Vec<PolicyRef>,
+    /// The `connector-access` tag, when present and valid.
+    pub access: Option<Access>,
+    /// What the probe saw with the role's credentials, when the run probed.
+    pub probe: Option<&'a RoleProbe>,
+}
+
+impl<'a> RoleView<'a> {
+    /// Parses the role's documents and analyses its permissions.
+    pub fn new(snapshot: &'a RoleSnapshot) -> RoleView<'a> {
+        let trust = Policy::parse(&snapshot.trust);
+        let documents: Vec<(PolicyRef, Result<Policy, PolicyError>)> = snapshot
+            .inline
+            .iter()
+            .map(|d| {
+                (
+                    PolicyRef::Inline(d.name.clone()),
+                    Policy::parse(&d.document),
+                )
+            })
+            .chain(snapshot.managed.iter().map(|d| {
+                (
+                    PolicyRef::Managed(d.name.clone()),
+                    Policy::parse(&d.document),
+                )
+            }))
+            .collect();
+        let (permission_refs, parsed): (Vec<PolicyRef>, Vec<Policy>) = documents
+            .iter()
+            .filter_map(|(r, p)| p.as_ref().ok().map(|p| (r.clone(), p.clone())))
+            .unzip();
+        let access = snapshot
+            .tags
+            .get(Access::TAG)
+            .and_then(|v| Access::parse(v));
+        RoleView {
+            snapshot,
+            trust,
+            documents,
+            permissions: Permissions::new(parsed),
+            permission_refs,
+            access,
+            probe: None,
+        }
+    }
+
+    /// The view with the probe's results for the role.
+    pub fn with_probe(mut self, probe: Option<&'a RoleProbe>) -> RoleView<'a> {
+        self.probe = probe;
+        self
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.snapshot.account_id()
+    }
+
+    /// The document a grant comes from.
+    pub fn policy_ref(&self, policy_index: usize) -> PolicyRef {
+        self.permission_refs
+            .get(policy_index)
+            .cloned()
+            .unwrap_or(PolicyRef::Trust)
+    }
+
+    /// The statement a grant comes from.
+    pub fn statement(&self, policy_index: usize, statement_index: usize) -> Option<&Statement> {
+        self.permissions
+            .policies()
+            .get(policy_index)
+            .and_then(|p| p.statements.get(statement_index))
+    }
+
+    /// Groups grants by (policy, statement), keeping those `keep` accepts, in order.
+    pub fn grants_by_statement(
+        &self,
+        keep: impl Fn(&S3Grant) -> bool,
+    ) -> BTreeMap<(usize, usize), Vec<&S3Grant>> {
+        let mut out: BTreeMap<(usize, usize), Vec<&S3Grant>> = BTreeMap::new();
+        for g in self.permissions.grants().iter().filter(|g| keep(g)) {
+            out.entry((g.policy, g.statement)).or_default().push(g);
+        }
+        out
+    }
+}

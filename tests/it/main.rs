@@ -1,0 +1,21 @@
+//! The integration tests, in one binary so that the AWS SDK is linked once. Most run against
+//! the AWS emulator (moto server, pinned in requirements-dev.txt, from the project's venv:
+//! `make venv`); some drive the built binaries, the template, or a fault-injecting proxy.
+//! The core's own tests (`cargo test -p connector-audit-core`) need none of this.
+
+mod support;
+
+mod bad_input;
+mod change;
+mod check;
+mod faults;
+mod formats;
+mod live;
+mod org;
+mod pagination;
+mod parser_props;
+mod probe;
+mod secrets;
+mod suppressions;
+mod template;
+mod usage;

@@ -1,0 +1,801 @@
+//! Organization-wide audits against the emulator (moto server): an organization made with
+//! Organizations CreateOrganization and CreateAccount, the management account (the auditor's)
+//! and three member accounts, entered with cross-account AssumeRole.
+//!
+//! - `prod` and `dev` hold the org role, with exactly the permissions `org-member-role.yaml`
+//!   grants, and two connector roles each: one that trusts a vendor without an external id
+//!   (`trust-missing-external-id`), one pinned with a long external id (no finding);
+//! - `sandbox` has no org role;
+//! - a fourth member account is closed: it is not listed.
+//!
+//! IAM enforcement is on (moto's `reset-auth`), and the tests depend on it: the auditor is an
+//! admin user of the management account, and every call made in a member account is checked
+//! against the org role's own policies (asserted below: the role may read IAM, not list roles).
+//! moto does not evaluate trust policies across accounts, so AssumeRole into `sandbox`'s
+//! missing role succeeds (in AWS it is refused); moto then answers HTTP 500 to every call made
+//! with those credentials. Either way the account is not audited: the tests assert that it
+//! becomes a failed section and an error naming it, and that the others are audited.
+//!
+//! Two limits of moto's enforcement shape the set-up. It checks IAM actions against resource
+//! `*` only, so the org role gets the member role's actions on `*` (the ARN scoping of
+//! `org-member-role.yaml` cannot be exercised here; `tests/it/template.rs` checks it). And it
+//! recomputes signatures from the re-encoded form body, so the SDK's requests whose values hold
+//! a space (every SNS message) fail with SignatureDoesNotMatch: the findings topic and its queue
+//! live on a second emulator, without enforcement (`AWS_ENDPOINT_URL_SNS` for the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use crate::support;
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_iam::types::Tag;
+use aws_sdk_sts::config::ProvideCredentials as _;
+use connector_audit::app::organization::every_account;
+use connector_audit::app::{Run, Services, Settings, deliver::deliver};
+use connector_audit::aws::{Clients, SnsSink};
+use connector_audit::lambda::handle;
+use connector_audit::model::{Report, RoleName, Severity};
+use connector_audit::suppress::SuppressionSet;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use support::{ACCOUNT, Moto, deps, drain, object, s3_client, topic_with_queue};
+
+const ORG_ROLE: &str = "ConnectorAuditRole";
+const VENDOR: &str = "428641199958";
+
+/// The emulated organization, with IAM enforcement on.
+struct Org {
+    moto: Moto,
+    /// SNS and SQS, without enforcement.
+    sns: Moto,
+    sns_conf: aws_config::SdkConfig,
+    /// The auditor: an admin user of the management account, with quick retries.
+    admin: aws_config::SdkConfig,
+    clients: Clients,
+    prod: String,
+    dev: String,
+    sandbox: String,
+    closed: String,
+    topic: String,
+    queue: String,
+}
+
+fn trust_vendor(external_id: Option<&str>) -> String {
+    let condition = external_id
+        .map(|id| json!({"StringEquals": {"sts:ExternalId": id}}))
+        .unwrap_or(json!({}));
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{VENDOR}:root")},
+        "Action": "sts:AssumeRole", "Condition": condition}]})
+    .to_string()
+}
+
+/// The org role's policy: the actions `org-member-role.yaml` grants, on `*` (moto matches IAM
+/// actions against `*` only).
+fn member_role_policy(account: &str) -> String {
+    fn resolve(v: &serde_yaml::Value, account: &str) -> Value {
+        match v {
+            serde_yaml::Value::Tagged(t) if t.tag == "!Sub" => Value::String(
+                t.value
+                    .as_str()
+                    .unwrap()
+                    .replace("${AWS::Partition}", "aws")
+                    .replace("${AWS::AccountId}", account),
+            ),
+            serde_yaml::Value::Tagged(t) => panic!("unexpected tag {}", t.tag),
+            serde_yaml::Value::Mapping(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.as_str().unwrap().to_string(), resolve(v, account)))
+                    .collect(),
+            ),
+            serde_yaml::Value::Sequence(s) => s.iter().map(|x| resolve(x, account)).collect(),
+            other => serde_json::to_value(other).unwrap(),
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("org-member-role.yaml");
+    let t: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let policies = &t["Resources"]["ConnectorAuditRole"]["Properties"]["Policies"];
+    let mut doc = resolve(&policies[0]["PolicyDocument"], account);
+    assert!(
+        doc.to_string()
+            .contains("iam:GetAccountAuthorizationDetails")
+    );
+    for statement in doc["Statement"].as_array_mut().unwrap() {
+        statement["Resource"] = json!("*");
+    }
+    doc.to_string()
+}
+
+/// SDK configuration inside `account`, with the temporary credentials of `role` there.
+async fn as_role(base: &aws_config::SdkConfig, account: &str, role: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_sts::Client::new(base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    base.to_builder()
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            aws_sdk_iam::config::Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_string()),
+                None,
+                "assumed",
+            ),
+        ))
+        .build()
+}
+
+async fn connector_role(iam: &aws_sdk_iam::Client, name: &str, trust: String) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .tags(
+            Tag::builder()
+                .key("connector")
+                .value("acme")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+impl Org {
+    /// The accounts ListAccounts calls active, sorted.
+    fn active_accounts(&self) -> Vec<&str> {
+        let mut ids = vec![ACCOUNT, &self.prod, &self.dev, &self.sandbox];
+        ids.sort();
+        ids
+    }
+}
+
+async fn organization() -> Org {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let orgs = aws_sdk_organizations::Client::new(&conf);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for name in ["prod", "dev", "sandbox", "closed"] {
+        let status = orgs
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap()
+            .create_account_status
+            .unwrap();
+        ids.push(status.account_id.unwrap());
+    }
+    let [prod, dev, sandbox, closed] = <[String; 4]>::try_from(ids).unwrap();
+    orgs.close_account()
+        .account_id(&closed)
+        .send()
+        .await
+        .unwrap();
+
+    // seeding, as each account (moto's CreateAccount makes OrganizationAccountAccessRole)
+    for (account, name, org_role) in [
+        (&prod, "prod", true),
+        (&dev, "dev", true),
+        (&sandbox, "sandbox", false),
+    ] {
+        let iam = aws_sdk_iam::Client::new(
+            &as_role(&conf, account, "OrganizationAccountAccessRole").await,
+        );
+        if org_role {
+            let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                "Action": "sts:AssumeRole"}]});
+            iam.create_role()
+                .role_name(ORG_ROLE)
+                .assume_role_policy_document(trust.to_string())
+                .send()
+                .await
+                .unwrap();
+            iam.put_role_policy()
+                .role_name(ORG_ROLE)
+                .policy_name("connector-audit-read")
+                .policy_document(member_role_policy(account))
+                .send()
+                .await
+                .unwrap();
+        }
+        let vendor = format!("{name}-vendor");
+        connector_role(&iam, &vendor, trust_vendor(None)).await;
+        connector_role(
+            &iam,
+            &format!("{name}-pinned"),
+            trust_vendor(Some("c0nnect0r-7f3a9b2e-41d8-4c1e-9b6f-2a8e5d7c9f10")),
+        )
+        .await;
+        // read through the org role's iam:GetPolicy on AWS managed policies
+        iam.attach_role_policy()
+            .role_name(&vendor)
+            .policy_arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+            .send()
+            .await
+            .unwrap();
+    }
+    // the management account's own connector role (audited with the auditor's credentials)
+    connector_role(
+        &aws_sdk_iam::Client::new(&conf),
+        "hq-vendor",
+        trust_vendor(None),
+    )
+    .await;
+    let sns = Moto::start();
+    let sns_conf = sns.sdk_config().await;
+    let (topic, queue) = topic_with_queue(&sns_conf, "org-findings").await;
+    s3_client(&conf)
+        .create_bucket()
+        .bucket("org-reports")
+        .send()
+        .await
+        .unwrap();
+
+    let admin = moto
+        .enforce_iam()
+        .await
+        .to_builder()
+        // moto's HTTP 500s for the missing role: retried once, quickly
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
+        .build();
+    let mut clients = Clients::from_conf(&admin);
+    clients.sns = aws_sdk_sns::Client::new(&sns_conf);
+    Org {
+        moto,
+        sns,
+        sns_conf,
+        admin,
+        clients,
+        prod,
+        dev,
+        sandbox,
+        closed,
+        topic,
+        queue,
+    }
+}
+
+fn live_run() -> Run {
+    Run::new("org-run", "2026-01-01T00:00:00Z")
+}
+
+fn invoke(payload: Value) -> LambdaEvent<Value> {
+    LambdaEvent::new(payload, Context::default())
+}
+
+/// `(account of the role ARN, role name, rule)` of every finding.
+fn findings_by_account(r: &Report) -> BTreeSet<(String, String, String)> {
+    r.findings
+        .iter()
+        .map(|f| {
+            let account = f.role_arn.split(':').nth(4).unwrap().to_string();
+            assert_eq!(
+                f.role_arn,
+                format!("arn:aws:iam::{account}:role/{}", f.role_name)
+            );
+            (account, f.role_name.clone(), f.rule.clone())
+        })
+        .collect()
+}
+
+/// The organization's report: every listed account has a section; `prod`, `dev` and the
+/// management account are audited in full; `sandbox` is not, and is named.
+fn assert_org_report(org: &Org, r: &Report) {
+    assert_eq!(r.account_id.as_deref(), Some(ACCOUNT));
+    let listed = org.active_accounts();
+    let ids: Vec<&str> = r.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    assert_eq!(ids, listed, "the closed account is not listed");
+    assert!(!ids.contains(&org.closed.as_str()));
+    for a in &r.accounts {
+        let mine: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.role_arn.contains(&format!(":{}:", a.account_id)))
+            .cloned()
+            .collect();
+        assert_eq!(
+            a.findings,
+            connector_audit::model::SeverityCounts::of(&mine),
+            "{a:?}"
+        );
+        if a.account_id == org.sandbox {
+            assert_eq!(a.account_name.as_deref(), Some("sandbox"));
+            assert!(!a.audited && !a.complete, "{a:?}");
+            assert_eq!(a.roles_audited, 0);
+            let why = a.error.as_deref().unwrap();
+            assert!(why.starts_with("no role could be read"), "{why}");
+        } else {
+            assert!(a.audited && a.complete, "{a:?} {:#?}", r.errors);
+            let expected = if a.account_id == ACCOUNT { 1 } else { 2 };
+            assert_eq!(a.roles_audited, expected, "{a:?}");
+            assert!(a.findings.high >= 1, "{a:?}");
+        }
+    }
+    assert!(!r.complete);
+    // the one error is the sandbox's, and says so
+    assert_eq!(r.errors.len(), 1, "{:#?}", r.errors);
+    let e = &r.errors[0];
+    assert_eq!(
+        (e.operation.as_str(), e.role_name.as_deref()),
+        ("inventory", None)
+    );
+    assert!(
+        e.message.starts_with(&format!(
+            "account {} (sandbox): no role could be read",
+            org.sandbox
+        )),
+        "{}",
+        e.message
+    );
+    // findings of every audited account, each with its own role ARN
+    let found = findings_by_account(r);
+    for (account, name) in [
+        (ACCOUNT, "hq"),
+        (org.prod.as_str(), "prod"),
+        (org.dev.as_str(), "dev"),
+    ] {
+        assert!(
+            found.contains(&(
+                account.to_string(),
+                format!("{name}-vendor"),
+                "trust-missing-external-id".to_string()
+            )),
+            "{found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|(_, role, _)| *role == format!("{name}-pinned"))
+        );
+    }
+    // the AWS managed policy was read through the org role
+    assert!(r.findings.iter().any(|f| f.role_arn.contains(&org.prod)
+        && f.policy.to_string() == "managed:arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"));
+    assert_eq!(r.summary.roles_audited, 5);
+    assert_eq!(
+        r.summary.findings,
+        connector_audit::model::SeverityCounts::of(&r.findings)
+    );
+}
+
+/// Every finding's message names the finding's own account; the summary, the organization's.
+/// The organization's report, and the messages of the three audited accounts.
+async fn assert_org_run(org: &Org, report: &Report) {
+    assert_org_report(org, report);
+    let received = drain(&org.sns_conf, &org.queue).await;
+    assert_messages(
+        &received,
+        report,
+        &[ACCOUNT, org.prod.as_str(), org.dev.as_str()],
+    );
+}
+
+fn assert_messages(received: &[Value], report: &Report, published_accounts: &[&str]) {
+    let published = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .count();
+    assert_eq!(received.len(), published + 1);
+    let mut accounts = BTreeSet::new();
+    for envelope in received {
+        let attrs = &envelope["MessageAttributes"];
+        let body: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+        let account = attrs["account"]["Value"].as_str().unwrap();
+        if attrs["kind"]["Value"] == "finding" {
+            let arn = body["finding"]["role_arn"].as_str().unwrap();
+            assert_eq!(arn.split(':').nth(4), Some(account), "{arn}");
+            accounts.insert(account.to_string());
+        } else {
+            assert_eq!(Some(account), report.account_id.as_deref());
+            assert_eq!(body["complete"], report.complete);
+        }
+    }
+    let want: BTreeSet<String> = published_accounts.iter().map(|a| a.to_string()).collect();
+    assert_eq!(accounts, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_library_audits_every_account_and_names_the_one_it_cannot_enter() {
+    let org = organization().await;
+
+    // enforcement is on in the member accounts: the org role may read IAM and nothing else
+    let member = as_role(&org.admin, &org.prod, ORG_ROLE).await;
+    let iam = aws_sdk_iam::Client::new(&member);
+    assert!(iam.get_account_authorization_details().send().await.is_ok());
+    let denied = iam.list_roles().send().await.unwrap_err();
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
+    assert!(
+        format!("{denied:?}").contains("not authorized to perform: iam:ListRoles"),
+        "{denied:?}"
+    );
+
+    let run = live_run();
+    let settings = Settings {
+        org_role_name: Some(RoleName::parse(ORG_ROLE).unwrap()),
+        org_concurrency: 4,
+        ..Settings::default()
+    };
+    let options = settings.audit_options(run.change.as_ref(), SuppressionSet::default());
+    let organization = org
+        .clients
+        .organization(Some(RoleName::parse(ORG_ROLE).unwrap()));
+    let report = every_account(&organization, Some(&org.clients), &settings, &options, &run).await;
+    assert_org_report(&org, &report);
+    let names: Vec<Option<&str>> = report
+        .accounts
+        .iter()
+        .filter(|a| a.account_id != ACCOUNT)
+        .map(|a| a.account_name.as_deref())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(
+        ["prod", "dev", "sandbox"]
+            .iter()
+            .all(|n| names.contains(&Some(n)))
+    );
+
+    // delivered once, to the central topic: each finding carries its own account
+    let sink = SnsSink {
+        client: org.clients.sns.clone(),
+        topic_arn: org.topic.clone(),
+    };
+    let mut services = Services::new(org.clients.clone());
+    services.sink = Some(Box::new(sink));
+    let outcome = deliver(report, &settings, &options, &run, &services)
+        .await
+        .unwrap();
+    let received = drain(&org.sns_conf, &org.queue).await;
+    assert_eq!(received.len(), outcome.published);
+    assert_messages(
+        &received,
+        &outcome.report,
+        &[ACCOUNT, org.prod.as_str(), org.dev.as_str()],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_audits_the_organization_and_each_member_account() {
+    let org = organization().await;
+    let env = [
+        ("FINDINGS_TOPIC_ARN", org.topic.as_str()),
+        ("ORG_AUDIT_ROLE_NAME", ORG_ROLE),
+        ("ORG_CONCURRENCY", "2"),
+        ("REPORT_BUCKET", "org-reports"),
+    ];
+    let d = deps(&org.clients, &env);
+
+    // scheduled: the whole organization, one report stored, published once
+    let scheduled: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/scheduled.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let report: Report =
+        serde_json::from_value(handle(invoke(scheduled), &d).await.unwrap()).unwrap();
+    assert_org_run(&org, &report).await;
+    let s3 = s3_client(&org.admin);
+    let keys: Vec<String> = s3
+        .list_objects_v2()
+        .bucket("org-reports")
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .map(|o| o.key().unwrap().to_string())
+        .collect();
+    // the run's report, and the organization's latest (for new / known / resolved)
+    let (latest, dated): (Vec<&String>, Vec<&String>) =
+        keys.iter().partition(|k| k.starts_with("reports/latest/"));
+    assert_eq!(dated.len(), 1, "{keys:?}");
+    assert_eq!(latest.len(), 1, "{keys:?}");
+    assert!(latest[0].starts_with(&format!("reports/latest/{ACCOUNT}/connector-org-")));
+    let stored: Report =
+        serde_json::from_slice(&object(&s3, "org-reports", dated[0]).await).unwrap();
+    assert_eq!(stored.accounts, report.accounts);
+    // every finding is new the first time; sandbox could not be entered, so nothing of it
+    // is judged
+    let changes = report.summary.changes.as_ref().unwrap();
+    assert_eq!(changes.new, report.findings.len());
+
+    // an IAM change in a member account (delivered to this bus by an organization rule) is
+    // audited in that account, through the org role, for the role it names only
+    let mut change: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("events/iam-change-put-role-policy.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    change["account"] = json!(org.prod);
+    change["detail"]["recipientAccountId"] = json!(org.prod);
+    change["detail"]["requestParameters"]["roleName"] = json!("prod-vendor");
+    let r: Report = serde_json::from_value(handle(invoke(change), &d).await.unwrap()).unwrap();
+    let roles: Vec<&str> = r.roles.iter().map(|x| x.role_arn.as_str()).collect();
+    assert_eq!(
+        roles,
+        [format!("arn:aws:iam::{}:role/prod-vendor", org.prod)]
+    );
+    assert_eq!(
+        r.change.as_ref().unwrap().account.as_deref(),
+        Some(org.prod.as_str())
+    );
+    drain(&org.sns_conf, &org.queue).await;
+
+    // the state machine's first step: the active accounts
+    let listing = handle(invoke(json!({"list_accounts": true})), &d)
+        .await
+        .unwrap();
+    let want = org.active_accounts();
+    let ids: Vec<&str> = listing["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, want);
+    assert_eq!(listing["inactive_accounts"], 1);
+    assert_eq!(listing["management_account_id"], ACCOUNT);
+    assert!(
+        listing["organization_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("o-")
+    );
+    let prod_item = listing["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account_id"] == org.prod.as_str())
+        .unwrap();
+    assert_eq!(prod_item["name"], "prod");
+    assert!(drain(&org.sns_conf, &org.queue).await.is_empty());
+
+    // its second: one member account per invocation, stored and published as usual
+    let report: Report = serde_json::from_value(
+        handle(
+            invoke(json!({"account_id": org.prod, "account_name": "prod"})),
+            &d,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report.account_id.as_deref(), Some(org.prod.as_str()));
+    assert_eq!(report.accounts.len(), 1);
+    assert!(report.complete && report.accounts[0].audited);
+    assert_eq!(report.accounts[0].account_name.as_deref(), Some("prod"));
+    let found = findings_by_account(&report);
+    assert!(
+        found.iter().all(|(account, _, _)| *account == org.prod),
+        "{found:?}"
+    );
+    assert!(found.contains(&(
+        org.prod.clone(),
+        "prod-vendor".into(),
+        "trust-missing-external-id".into()
+    )));
+    let received = drain(&org.sns_conf, &org.queue).await;
+    assert_messages(&received, &report, &[org.prod.as_str()]);
+    // one member account's run keeps that account's latest report (the change event above
+    // wrote it), not the organization's, which the state machine's parallel runs would race on
+    let changes = report.summary.changes.as_ref().unwrap();
+    assert!(
+        changes
+            .previous_report
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!(
+                "s3://org-reports/reports/latest/{}/connector-",
+                org.prod
+            )),
+        "{changes:?}"
+    );
+    assert!(
+        !changes
+            .previous_report
+            .as_deref()
+            .unwrap()
+            .contains("-org-")
+    );
+
+    // as the Map sends it: the account's section only, and where its report went
+    let section = handle(
+        invoke(json!({"account_id": org.dev, "account_name": "dev", "summary_only": true})),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(section["account_id"], org.dev.as_str());
+    assert_eq!(section["audited"], true);
+    assert_eq!(
+        section["findings"]["high"],
+        report.accounts[0].findings.high
+    );
+    assert!(
+        section["stored"]
+            .as_str()
+            .unwrap()
+            .starts_with("s3://org-reports/reports/")
+    );
+    assert!(section["published"].as_u64().unwrap() >= 2);
+    assert!(section.get("roles").is_none() && section.get("findings").is_some());
+    drain(&org.sns_conf, &org.queue).await;
+    let section = handle(
+        invoke(json!({"account_id": org.sandbox, "summary_only": true, "publish": false})),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(section["audited"], false);
+    assert_eq!(section["complete"], false);
+    assert!(
+        section["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no role could be read"),
+        "{section}"
+    );
+    assert_eq!(section["published"], 0);
+
+    // this account only
+    let own: Report = serde_json::from_value(
+        handle(invoke(json!({"org": false, "publish": false})), &d)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(own.accounts.is_empty() && own.complete);
+    assert_eq!(own.summary.roles_audited, 1);
+    assert!(drain(&org.sns_conf, &org.queue).await.is_empty());
+
+    // refused: roles of one account in an organization's run; an account that is not one
+    let err = handle(invoke(json!({"roles": ["hq-vendor"]})), &d)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(r#""org": false"#), "{err}");
+    let err = handle(invoke(json!({"account_id": "12345"})), &d)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`12345`") && err.contains("Accepted:"),
+        "{err}"
+    );
+    // without ORG_AUDIT_ROLE_NAME: no member account, and scheduled runs audit this account
+    let plain = deps(&org.clients, &[("FINDINGS_TOPIC_ARN", org.topic.as_str())]);
+    let err = handle(invoke(json!({"account_id": org.prod})), &plain)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ORG_AUDIT_ROLE_NAME"), "{err}");
+    let own: Report = serde_json::from_value(
+        handle(invoke(json!({"publish": false})), &plain)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(own.accounts.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_audits_the_organization() {
+    let org = organization().await;
+    let creds = org
+        .admin
+        .credentials_provider()
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
+    let cli = |args: &[&str], env: &[(&str, &str)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"))
+            .args(["audit", "--region", "us-east-1"])
+            .args(["--max-attempts", "2", "--retry-mode", "standard"])
+            .args(args)
+            .env("AWS_ENDPOINT_URL", org.moto.endpoint())
+            .env("AWS_ENDPOINT_URL_SNS", org.sns.endpoint())
+            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("ORG_AUDIT_ROLE_NAME")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let out = cli(
+        &[
+            "--format",
+            "json",
+            "--org",
+            "--org-role",
+            ORG_ROLE,
+            "--publish",
+            &org.topic,
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // incomplete (sandbox) wins over the findings: exit 3, and stderr names the account
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("accounts not audited: {}", org.sandbox)),
+        "{stderr}"
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_org_run(&org, &report).await;
+
+    // the role from ORG_AUDIT_ROLE_NAME; the table names each finding's account
+    let out = cli(
+        &["--org", "--format", "table"],
+        &[("ORG_AUDIT_ROLE_NAME", ORG_ROLE)],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("{}/prod-vendor", org.prod)),
+        "{table}"
+    );
+    assert!(table.contains("Accounts (4):"), "{table}");
+    assert!(
+        table.contains("NOT AUDITED: no role could be read"),
+        "{table}"
+    );
+
+    // without the role in any member account (the default name is not there): every member
+    // account is a failed section; this account is still audited
+    let out = cli(
+        &["--format", "json", "--org", "--org-role", "NoSuchAuditRole"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let audited: Vec<&str> = report
+        .accounts
+        .iter()
+        .filter(|a| a.audited)
+        .map(|a| a.account_id.as_str())
+        .collect();
+    assert_eq!(audited, [ACCOUNT]);
+
+    // usage errors
+    let out = cli(&["--org", "--roles", "hq-vendor"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli(&["--org", "--org-role", "path/role"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`path/role`"));
+}
