@@ -380,7 +380,7 @@ function statementLabel(s) {
   return sid ? sid : `#${s.statement?.index?.() ?? s.explain?.identifier}`
 }
 
-function conditionMisses(analysis) {
+function conditionMisses(analysis, keyNames) {
   const out = []
   const visit = (policyType, a, orgIdentifier) => {
     if (!a) return
@@ -396,7 +396,7 @@ function conditionMisses(analysis) {
         effect: s.statement?.effect?.(),
         failed: failed.map((c) => ({
           operator: c.operator,
-          key: c.conditionKeyValue,
+          key: keyNames.get(String(c.conditionKeyValue).toLowerCase()) ?? c.conditionKeyValue,
           ...(c.failedBecauseMissing ? { missing: true } : {}),
           ...(c.failedBecauseArray ? { array: true } : {})
         }))
@@ -424,7 +424,7 @@ function policyResults(analysis) {
   return r
 }
 
-function explainAnalysis(analysis) {
+function explainAnalysis(analysis, keyNames) {
   const e = {
     result: analysis.result,
     sameAccount: analysis.sameAccount,
@@ -435,7 +435,7 @@ function explainAnalysis(analysis) {
   if (grants.length) e.grants = grants
   const denials = analysis.result !== 'Allowed' ? getDenialReasons(analysis) : []
   if (denials.length) e.denials = denials
-  const misses = conditionMisses(analysis)
+  const misses = conditionMisses(analysis, keyNames)
   if (misses.length) e.conditionMisses = misses
   return e
 }
@@ -452,6 +452,8 @@ export async function simulateRequest(req) {
     if (response.resultType === 'error') {
       return { id, error: response.errors?.message ?? 'simulation.error', details: response.errors }
     }
+    // Report condition keys under the caller's names, not the aliases.
+    const keyNames = new Map(Object.entries(aliased).map(([orig, alias]) => [alias.toLowerCase(), orig]))
     const common = {
       resultType: response.resultType,
       resourceAccount,
@@ -465,7 +467,7 @@ export async function simulateRequest(req) {
         result: response.overallResult,
         explain: {
           ...common,
-          ...explainAnalysis(response.result.analysis),
+          ...explainAnalysis(response.result.analysis, keyNames),
           ...(ignored.length ? { ignoredContextKeys: ignored } : {})
         }
       }
@@ -478,7 +480,7 @@ export async function simulateRequest(req) {
         patterns: response.results.map((r) => ({
           resourceType: r.resourceType,
           resourcePattern: r.resourcePattern,
-          ...explainAnalysis(r.analysis),
+          ...explainAnalysis(r.analysis, keyNames),
           ...(r.ignoredContextKeys?.length ? { ignoredContextKeys: r.ignoredContextKeys } : {})
         }))
       }

@@ -7,6 +7,7 @@
 //! false, except negated operators (true), `...IfExists` (true), `ForAllValues:` (true) and
 //! `Null`. Several values of one operator are ORed, but ANDed for negated operators.
 
+use super::adversary::Space;
 use super::wildcard;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -244,9 +245,9 @@ pub enum KeyState {
 /// How an adversary-controlled value can match patterns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Adversary {
-    /// The value is an ARN in an account the adversary owns: a pattern matches when its account
-    /// field is a wildcard (or, for account-less ARNs such as S3 buckets, when its resource is).
-    pub arn: bool,
+    /// The values the adversary can come to present (its own account ids, organization ids,
+    /// principal ARNs, ...): a wildcard pattern matching one of them is satisfiable.
+    pub space: Option<Space>,
     /// Concrete values the adversary can present (for example any EKS service account name):
     /// a wildcard pattern matching one of them is satisfiable.
     pub samples: Vec<String>,
@@ -258,7 +259,7 @@ pub struct Adversary {
 impl Default for Adversary {
     fn default() -> Self {
         Adversary {
-            arn: false,
+            space: None,
             samples: Vec::new(),
             may_be_absent: true,
         }
@@ -277,24 +278,13 @@ impl Adversary {
             o if o.takes_wildcards() => wildcard::matches(pattern, s),
             _ => s == pattern,
         });
-        if sample_hit || (self.arn && op.takes_wildcards() && arn_open_to_others(pattern)) {
+        let in_space =
+            op.takes_wildcards() && self.space.as_ref().is_some_and(|s| s.satisfies(pattern));
+        if sample_hit || in_space {
             Truth::Unknown
         } else {
             Truth::False
         }
-    }
-}
-
-/// True when an ARN pattern can match an ARN of an account the adversary owns.
-pub fn arn_open_to_others(pattern: &str) -> bool {
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
-    match parts.as_slice() {
-        [_, _, _, _, "", resource] => wildcard::has_wildcard(resource),
-        [_, _, _, _, account, _] => {
-            wildcard::has_wildcard(account) && wildcard::matches(account, "000000000000")
-        }
-        // fewer than six fields: a wildcard swallows the account field
-        _ => pattern.contains('*'),
     }
 }
 
@@ -605,7 +595,7 @@ mod tests {
             Truth::False
         );
         let arn = KeyState::Adversary(Adversary {
-            arn: true,
+            space: Some(Space::resource_arn()),
             ..Adversary::default()
         });
         assert_eq!(

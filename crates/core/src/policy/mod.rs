@@ -9,6 +9,7 @@
 //! - [`trust`]: external ids and foreign principals; [`s3`]: effective S3 permissions over
 //!   the [`s3_actions`] table.
 
+pub mod adversary;
 pub mod condition;
 pub mod decode;
 pub mod document;
@@ -16,6 +17,7 @@ pub mod eval;
 pub mod principal;
 pub mod s3;
 pub mod s3_actions;
+pub mod services;
 pub mod trust;
 pub mod wildcard;
 

@@ -280,7 +280,7 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
         .flat_map(|r| r.items.iter());
     for pattern in patterns {
         for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
-            let filled = pattern.replace(['*', '?'], &fill);
+            let filled = fill_wildcards(pattern, &fill);
             if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
                 set.insert(format!("arn:{partition}:s3:::{bucket}"));
                 set.insert(format!("arn:{partition}:s3:::{bucket}/{WITNESS}"));
@@ -289,6 +289,23 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
         }
     }
     set.into_iter().collect()
+}
+
+/// `pattern` with each `*` replaced by `fill` and each `?` by one character of it: `?` matches
+/// exactly one character, so a longer fill would build a resource the pattern does not match
+/// (IAM policy reference, "Resource": wildcards `*` and `?` within any ARN segment).
+fn fill_wildcards(pattern: &str, fill: &str) -> String {
+    let one = fill.chars().next().unwrap_or('x');
+    pattern
+        .chars()
+        .fold(String::with_capacity(pattern.len()), |mut out, c| {
+            match c {
+                '*' => out.push_str(fill),
+                '?' => out.push(one),
+                other => out.push(other),
+            }
+            out
+        })
 }
 
 /// The bucket an S3 ARN pattern names, when it names one literally
@@ -329,11 +346,20 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                 continue;
             }
             let cands = candidates.get_or_insert_with(|| {
+                // a bucket is named when some pattern spells it out; one reached only through
+                // a wildcard (`data?` filled to `datac`) is a bucket nobody named
+                let named: BTreeSet<&str> = policies
+                    .iter()
+                    .flat_map(|p| p.statements.iter())
+                    .filter_map(|s| s.resource.as_ref())
+                    .flat_map(|r| r.items.iter())
+                    .filter_map(|r| literal_bucket(r))
+                    .collect();
                 witnesses(policies)
                     .into_iter()
                     .filter_map(|w| {
                         let (_, bucket, object) = parse_s3_arn(&w)?;
-                        let b = if bucket.contains(WITNESS) {
+                        let b = if bucket.contains(WITNESS) || !named.contains(bucket) {
                             Bucket::Unnamed
                         } else {
                             Bucket::Named(bucket.to_string())
@@ -442,6 +468,35 @@ mod tests {
         assert!(!p.can_delete_objects());
         assert!(p.allows("s3:GetObject", "arn:aws:s3:::acme/k"));
         assert!(!p.allows("s3:GetObject", "arn:aws:s3:::other/k"));
+    }
+
+    #[test]
+    fn a_question_mark_is_one_character_of_a_bucket_nobody_named() {
+        // `?` matches exactly one character: `data?` is data1, dataX, ... (ten of thousands of
+        // buckets nobody named), and the grant must be seen as such
+        for resource in [
+            "arn:aws:s3:::data?/*",
+            "arn:aws:s3:::dat?-??/*",
+            "arn:aws:s3:::?ata/k?",
+        ] {
+            let doc = format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject"],"Resource":"{resource}"}}}}"#
+            );
+            let p = perms(&[&doc]);
+            assert!(p.reaches_unnamed_buckets(), "{resource}");
+            assert!(p.can_delete_objects(), "{resource}");
+        }
+        let p = perms(&[
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data?/*"}}"#,
+        ]);
+        assert!(p.allows("s3:GetObject", "arn:aws:s3:::data1/k"));
+        assert!(!p.allows("s3:GetObject", "arn:aws:s3:::data12/k"));
+        // a Deny with `?` carves out exactly what it matches
+        let p = perms(&[
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data?/*"},
+                {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::data?/*"}]}"#,
+        ]);
+        assert!(!p.reaches_unnamed_buckets());
     }
 
     #[test]

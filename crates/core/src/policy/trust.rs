@@ -4,7 +4,10 @@
 use super::condition::{Adversary, KeyState};
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
-use super::principal::{AwsPrincipal, Caller, Principal};
+use super::principal::{
+    AwsPrincipal, AwsPrincipalKind, Caller, Principal, arn_account, is_account_id, resolve_aws,
+};
+use std::borrow::Cow;
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -33,16 +36,19 @@ pub fn statement_grants(
         && !certainly_denied(&policy.statements, &req)
 }
 
-/// An AWS principal of another account named in an Allow statement.
-#[derive(Debug, Clone, Copy)]
+/// An AWS principal of another account that an Allow statement lets in: named in its
+/// `Principal`, or, behind a `*` principal, pinned by a condition on `aws:PrincipalAccount` or
+/// `aws:PrincipalArn` (then `principal` is built from the condition's value).
+#[derive(Debug, Clone)]
 pub struct ForeignPrincipal<'a> {
     pub statement: &'a Statement,
-    pub principal: &'a AwsPrincipal,
-    pub account: &'a str,
+    pub principal: Cow<'a, AwsPrincipal>,
+    pub account: Cow<'a, str>,
 }
 
 impl ForeignPrincipal<'_> {
-    /// The caller this principal stands for: the named identity, or the account's root.
+    /// The caller this principal stands for: the named identity (a pattern's wildcards
+    /// filled), or the account's root.
     pub fn caller(&self) -> Caller {
         let arn = if self.principal.is_account() {
             format!(
@@ -51,13 +57,65 @@ impl ForeignPrincipal<'_> {
                 self.account
             )
         } else {
-            self.principal.value.clone()
+            self.principal.value.replace(['*', '?'], "x")
         };
         Caller::Aws {
             arn,
             account: self.account.to_string(),
         }
     }
+
+    /// What the caller's request says of the keys that name it: its account always, its ARN
+    /// when the principal is one identity.
+    fn scenario(&self) -> Scenario {
+        let caller = self.caller();
+        let s = Scenario::new().with(
+            "aws:PrincipalAccount",
+            KeyState::Known(vec![self.account.to_string()]),
+        );
+        match caller {
+            Caller::Aws { arn, .. } if !self.principal.is_account() => {
+                s.with("aws:PrincipalArn", KeyState::Known(vec![arn]))
+            }
+            _ => s,
+        }
+    }
+}
+
+/// The foreign accounts (and principals) a `*` principal's conditions pin: literal account
+/// ids of `aws:PrincipalAccount`, and `aws:PrincipalArn` patterns whose account is literal.
+/// (Patterns with a wildcard account are anyone's: `trust-any-principal` reports those.)
+fn pinned_by_conditions(statement: &Statement) -> Vec<AwsPrincipal> {
+    let mut out = Vec::new();
+    for c in &statement.conditions {
+        let Some(values) = c.pinned_values() else {
+            continue;
+        };
+        for v in values {
+            if c.is_key("aws:PrincipalAccount") && is_account_id(v) {
+                out.push(AwsPrincipal {
+                    value: v.clone(),
+                    kind: AwsPrincipalKind::Account,
+                    account: Some(v.clone()),
+                    partition: None,
+                });
+            } else if c.is_key("aws:PrincipalArn")
+                && let Some(account) = arn_account(v)
+            {
+                let kind = match resolve_aws(&v.replace(['*', '?'], "x")) {
+                    Principal::Aws(p) => p.kind,
+                    _ => AwsPrincipalKind::Other,
+                };
+                out.push(AwsPrincipal {
+                    value: v.clone(),
+                    kind,
+                    account: Some(account.to_string()),
+                    partition: v.split(':').nth(1).map(str::to_string),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// AWS principals of accounts other than `own_account` and `trusted`, named in Allow statements.
@@ -72,17 +130,35 @@ pub fn foreign_principals<'a>(
         .iter()
         .filter(|s| s.effect == Effect::Allow)
     {
+        let foreign =
+            |account: &str| account != own_account && !trusted.iter().any(|t| t == account);
         for p in statement.principals() {
-            if let Principal::Aws(aws) = p
-                && let Some(account) = aws.account.as_deref()
-                && account != own_account
-                && !trusted.iter().any(|t| t == account)
-            {
-                out.push(ForeignPrincipal {
-                    statement,
-                    principal: aws,
-                    account,
-                });
+            match p {
+                Principal::Aws(aws) => {
+                    if let Some(account) = aws.account.as_deref()
+                        && foreign(account)
+                    {
+                        out.push(ForeignPrincipal {
+                            statement,
+                            principal: Cow::Borrowed(aws),
+                            account: Cow::Borrowed(account),
+                        });
+                    }
+                }
+                Principal::Any { .. } => {
+                    for pinned in pinned_by_conditions(statement) {
+                        if let Some(account) = pinned.account.clone()
+                            && foreign(&account)
+                        {
+                            out.push(ForeignPrincipal {
+                                statement,
+                                principal: Cow::Owned(pinned),
+                                account: Cow::Owned(account),
+                            });
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -101,11 +177,13 @@ pub enum ExternalIdGap {
 /// Can `fp` assume the role without the right external id? `None`: the id is enforced.
 pub fn external_id_gap(policy: &Policy, fp: &ForeignPrincipal<'_>) -> Option<ExternalIdGap> {
     let caller = fp.caller();
-    let absent = Scenario::new().with(EXTERNAL_ID, KeyState::Absent);
+    let absent = fp.scenario().with(EXTERNAL_ID, KeyState::Absent);
     if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &absent) {
         return Some(ExternalIdGap::Missing);
     }
-    let chosen = Scenario::new().with(EXTERNAL_ID, KeyState::Adversary(Adversary::default()));
+    let chosen = fp
+        .scenario()
+        .with(EXTERNAL_ID, KeyState::Adversary(Adversary::default()));
     if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &chosen) {
         return Some(ExternalIdGap::AnyValue);
     }

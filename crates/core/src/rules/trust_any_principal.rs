@@ -2,10 +2,10 @@
 
 use super::{RoleView, Rule, RuleContext, statement_label};
 use crate::model::{Finding, PolicyRef, Severity};
-use crate::policy::condition::{Adversary, KeyState};
+use crate::policy::Effect;
+use crate::policy::adversary;
 use crate::policy::principal::{Caller, Principal};
 use crate::policy::trust::{ADVERSARY_ACCOUNT, ASSUME_ROLE, statement_grants};
-use crate::policy::{Effect, Scenario};
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -38,29 +38,14 @@ Fix
   keep the sts:ExternalId condition; or, for your own organization, add
   `\"Condition\": {\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-yourorg\"}}`.";
 
-/// The keys that pin who the caller is; the adversary does not control their value.
-const PRINCIPAL_KEYS: [&str; 3] = [
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalAccount",
-];
-
 fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
     let Ok(trust) = &role.trust else { return };
     let caller = Caller::Aws {
         arn: format!("arn:aws:iam::{ADVERSARY_ACCOUNT}:role/connector-audit-adversary"),
         account: ADVERSARY_ACCOUNT.to_string(),
     };
-    let mut scenario = Scenario::new().with(
-        "aws:PrincipalArn",
-        KeyState::Adversary(Adversary {
-            arn: true,
-            ..Adversary::default()
-        }),
-    );
-    for key in PRINCIPAL_KEYS {
-        scenario = scenario.with(key, KeyState::Adversary(Adversary::default()));
-    }
+    // the caller is anyone's principal: it picks its own account, organization and ARN
+    let scenario = adversary::scenario(adversary::principal_keys());
     for statement in trust
         .statements
         .iter()
@@ -119,6 +104,15 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalOrgID":"*"}}}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/vendor"}}}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}"#,
+            // wildcard values anyone can satisfy: anyone can create an organization, and
+            // accounts until one has a matching id
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalOrgID":"o-*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalOrgID":"o-??????????"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-*/*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalAccount":"????????????"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalAccount":"1*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::????????????:*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::1*:role/x"}}}"#,
         ] {
             let f = run(&RULE, &role(&trust(st), &[], &[]));
             assert_eq!(f.len(), 1, "{st}");
@@ -134,6 +128,10 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333"]}}}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/vendor"}}}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-abc/r-ab12/ou-ab12-11111111/*"}}}"#,
+            // literal ids are the parties the policy meant
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalOrgID":"o-abcdefghij"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/vendor-*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEqualsIfExists":{"aws:PrincipalAccount":"111122223333"}}}"#,
             // a Deny that excludes everyone else
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"},
                {"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc123"}}}"#,

@@ -2,10 +2,11 @@
 
 use super::{RoleView, Rule, RuleContext, statement_label};
 use crate::model::{Finding, PolicyRef, Severity};
-use crate::policy::condition::{Adversary, KeyState};
+use crate::policy::Effect;
+use crate::policy::adversary;
 use crate::policy::principal::{Caller, Principal};
+use crate::policy::services;
 use crate::policy::trust::{ASSUME_ROLE, statement_grants};
-use crate::policy::{Effect, Scenario};
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -24,8 +25,10 @@ What it flags
   resource or organization (a wildcard in the account field of an aws:SourceArn pattern does
   not pin). A pin to another literal account is accepted: the Amazon Q guide itself names a
   `source_account` that may be the account hosting the application.
-  Compute services that only assume a role your own account hands them with iam:PassRole
-  are exempt (ec2, lambda, ecs-tasks, eks, eks-fargate-pods, edgelambda).
+  Services that only assume a role your own account hands them with iam:PassRole are exempt
+  (ec2, lambda, ecs-tasks, eks, eks-fargate-pods, EKS Pod Identity's pods.eks, edgelambda):
+  the table in `policy/services.rs` lists each with the AWS page that says so. Any other
+  service counts as one that acts for many customers.
 
 Why it matters
   The service assumes roles on behalf of whichever customer configures it. Without a source
@@ -40,36 +43,12 @@ Fix
   \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<your account id>\"},
                 \"ArnLike\": {\"aws:SourceArn\": \"arn:aws:qbusiness:<region>:<account>:application/<id>\"}}";
 
-/// Services exempt from the rule, and why: they run the customer's own compute and assume
-/// only roles that the customer's account passes to them (iam:PassRole in this account), so
-/// another customer cannot point them at this role.
-const EXEMPT: [&str; 6] = [
-    "ec2.amazonaws.com",
-    "lambda.amazonaws.com",
-    "ecs-tasks.amazonaws.com",
-    "eks.amazonaws.com",
-    "eks-fargate-pods.amazonaws.com",
-    "edgelambda.amazonaws.com",
-];
-
-const SOURCE_KEYS: [(&str, bool); 4] = [
-    ("aws:SourceAccount", false),
-    ("aws:SourceArn", true),
-    ("aws:SourceOrgID", false),
-    ("aws:SourceOrgPaths", false),
-];
-
 fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
     let Ok(trust) = &role.trust else { return };
-    let scenario = SOURCE_KEYS.iter().fold(Scenario::new(), |s, (key, arn)| {
-        s.with(
-            key,
-            KeyState::Adversary(Adversary {
-                arn: *arn,
-                ..Adversary::default()
-            }),
-        )
-    });
+    // another customer of the service: its own account, resource and organization
+    let keys = adversary::source_keys();
+    let source_keys: Vec<&str> = keys.iter().map(|(k, _, _)| *k).collect();
+    let scenario = adversary::scenario(keys);
     for statement in trust
         .statements
         .iter()
@@ -79,7 +58,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             let Principal::Service { name } = principal else {
                 continue;
             };
-            if EXEMPT.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+            if !services::confused_deputy_prone(name) {
                 continue;
             }
             let caller = Caller::Service(name.clone());
@@ -89,7 +68,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             let conditions: Vec<String> = statement
                 .conditions
                 .iter()
-                .filter(|c| SOURCE_KEYS.iter().any(|(k, _)| c.is_key(k)))
+                .filter(|c| source_keys.iter().any(|k| c.is_key(k)))
                 .map(|c| c.describe())
                 .collect();
             out.push(role.finding(
@@ -120,6 +99,24 @@ mod tests {
         format!(
             r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole","Condition":{condition}}}]}}"#
         )
+    }
+
+    #[test]
+    fn services_only_the_own_account_can_point_at_the_role_are_silent() {
+        // EKS Pod Identity: an association needs iam:PassRole on the role in the cluster's account
+        for service in [
+            "pods.eks.amazonaws.com",
+            "ec2.amazonaws.com",
+            "lambda.amazonaws.com",
+        ] {
+            assert!(
+                run(&RULE, &role(&trust(service, "{}"), &[], &[])).is_empty(),
+                "{service}"
+            );
+        }
+        // a service the table does not know counts as one that acts for many customers
+        let f = run(&RULE, &role(&trust("glue.amazonaws.com", "{}"), &[], &[]));
+        assert_eq!(f.len(), 1);
     }
 
     #[test]

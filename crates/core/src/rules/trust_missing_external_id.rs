@@ -94,6 +94,35 @@ mod tests {
     }
 
     #[test]
+    fn a_wildcard_principal_pinned_to_a_vendor_needs_the_external_id_too() {
+        let star = |condition: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole","Condition":{condition}}}]}}"#
+            )
+        };
+        for cond in [
+            r#"{"StringEquals":{"aws:PrincipalAccount":"428641199958"}}"#,
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::428641199958:role/vendor-*"}}"#,
+            r#"{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::428641199958:role/upsolver-role"},"StringEqualsIfExists":{"sts:ExternalId":"GTWKRE6K"}}"#,
+        ] {
+            let f = run(&RULE, &role(&star(cond), &[], &[]));
+            assert_eq!(f.len(), 1, "{cond}");
+            assert_eq!(f[0].evidence["account"], "428641199958", "{cond}");
+        }
+        for cond in [
+            r#"{"StringEquals":{"aws:PrincipalAccount":"428641199958","sts:ExternalId":"GTWKRE6K"}}"#,
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::428641199958:role/vendor-*"},"StringEquals":{"sts:ExternalId":"GTWKRE6K"}}"#,
+            // the role's own account needs none
+            r#"{"StringEquals":{"aws:PrincipalAccount":"123456789012"}}"#,
+        ] {
+            assert!(
+                run(&RULE, &role(&star(cond), &[], &[])).is_empty(),
+                "{cond}"
+            );
+        }
+    }
+
+    #[test]
     fn fires_on_unenforced_ids() {
         for cond in [
             "{}",
