@@ -49,8 +49,15 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
     }
     let missing: BTreeSet<String> = roles
         .iter()
-        .flat_map(|r| r.attached_managed_policies().iter())
-        .filter_map(|a| a.policy_arn())
+        .flat_map(|r| {
+            r.attached_managed_policies()
+                .iter()
+                .filter_map(|a| a.policy_arn())
+                .chain(
+                    r.permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn()),
+                )
+        })
         .filter(|arn| !documents.contains_key(*arn))
         .map(str::to_string)
         .collect();
@@ -133,7 +140,25 @@ fn snapshot(
             None => errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, "NoSuchEntity", format!("attached policy `{arn}` has no default version document; the role was audited without it")).role(name.clone())),
         }
     }
+    let boundary = r
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+        .and_then(|arn| match documents.get(arn) {
+            Some(Ok(doc)) => Some(NamedDocument {
+                name: arn.to_string(),
+                document: doc.clone(),
+            }),
+            Some(Err(e)) => {
+                errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, e.code.clone(), format!("permissions boundary `{arn}` could not be read, the role was audited without it: {e}")).role(name.clone()));
+                None
+            }
+            None => {
+                errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, "NoSuchEntity", format!("permissions boundary `{arn}` has no default version document; the role was audited without it")).role(name.clone()));
+                None
+            }
+        });
     RoleSnapshot {
+        boundary,
         arn: r.arn().unwrap_or_default().to_string(),
         tags: r
             .tags()

@@ -96,6 +96,7 @@ fn audit_documents(trust: &str, inline: &str) {
             document: inline.to_string(),
         }],
         managed: vec![],
+        boundary: None,
         last_used: None,
     };
     let inventory = Inventory {

@@ -224,6 +224,7 @@ pub fn audit_with(
             connector: v.snapshot.tags.get(&options.tag_key).cloned(),
             access: v.access,
             probe: v.probe.cloned(),
+            limited_by: limits(v),
         })
         .collect();
     let mut report = Report {
@@ -249,6 +250,34 @@ pub fn audit_with(
     };
     attribute_errors(&mut report);
     report
+}
+
+/// What the role's permissions boundary takes away from its policies.
+fn limits(view: &RoleView<'_>) -> Vec<crate::model::Limit> {
+    let (Some(boundary), false) = (
+        &view.snapshot.boundary,
+        view.permissions.bounded().is_empty(),
+    ) else {
+        return Vec::new();
+    };
+    let pairs: std::collections::BTreeSet<String> = view
+        .permissions
+        .bounded()
+        .iter()
+        .map(|g| {
+            let bucket = match &g.bucket {
+                crate::policy::s3::Bucket::Named(b) => b.as_str(),
+                crate::policy::s3::Bucket::Unnamed => "*",
+            };
+            format!("{} on {bucket}", g.action.qualified())
+        })
+        .collect();
+    vec![crate::model::Limit {
+        control: "permissions-boundary".into(),
+        policy: boundary.name.clone(),
+        total: pairs.len(),
+        removes: pairs.into_iter().take(crate::model::Limit::SHOWN).collect(),
+    }]
 }
 
 /// Every error of the report that names no account concerns the report's own.

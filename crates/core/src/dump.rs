@@ -7,7 +7,7 @@
 use crate::model::{ErrorEntry, Inventory, NamedDocument, Operation, RoleSnapshot};
 use crate::policy::document::json_message;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 
 /// Why a dump could not be read at all.
@@ -31,17 +31,31 @@ pub enum DumpError {
 /// at IAM's quotas (5,000 roles, 10 KB of inline policy each) stays far below it.
 pub const MAX_DUMP_BYTES: u64 = 128 << 20;
 
+/// The dump's top level. Documents are kept as the text the file holds (`RawValue`): a
+/// document object is handed to the policy parser as written, duplicate keys included, never
+/// re-serialised from a map that kept one of them. Duplicate fields of the dump's own
+/// structure are errors of the entry that holds them (serde refuses them).
+#[derive(Deserialize)]
+struct Root<'a> {
+    #[serde(rename = "RoleDetailList", default, borrow)]
+    roles: Option<&'a RawValue>,
+    #[serde(rename = "Policies", default, borrow)]
+    policies: Option<&'a RawValue>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RoleDetail {
+struct RoleDetail<'a> {
     role_name: String,
     arn: String,
-    #[serde(default)]
-    assume_role_policy_document: Option<Value>,
-    #[serde(default)]
-    role_policy_list: Vec<InlinePolicy>,
+    #[serde(default, borrow)]
+    assume_role_policy_document: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    role_policy_list: Vec<InlinePolicy<'a>>,
     #[serde(default)]
     attached_managed_policies: Vec<AttachedPolicy>,
+    #[serde(default)]
+    permissions_boundary: Option<PermissionsBoundary>,
     #[serde(default)]
     tags: Vec<Tag>,
     #[serde(default)]
@@ -50,9 +64,16 @@ struct RoleDetail {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct InlinePolicy {
+struct InlinePolicy<'a> {
     policy_name: String,
-    policy_document: Value,
+    #[serde(borrow)]
+    policy_document: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PermissionsBoundary {
+    permissions_boundary_arn: String,
 }
 
 #[derive(Deserialize)]
@@ -77,30 +98,33 @@ struct RoleLastUsed {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ManagedPolicy {
+struct ManagedPolicy<'a> {
     arn: String,
     #[serde(default)]
     default_version_id: Option<String>,
-    #[serde(default)]
-    policy_version_list: Vec<PolicyVersion>,
+    #[serde(default, borrow)]
+    policy_version_list: Vec<PolicyVersion<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PolicyVersion {
-    document: Value,
+struct PolicyVersion<'a> {
+    #[serde(borrow)]
+    document: &'a RawValue,
     #[serde(default)]
     version_id: Option<String>,
     #[serde(default)]
     is_default_version: bool,
 }
 
-/// A document as text: JSON strings stay as they are (URL-encoded or not), objects are
-/// serialised back to JSON for the policy parser.
-fn document_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// A document as text: a JSON string's content (URL-encoded or not), or the JSON text of an
+/// object as the file writes it.
+fn document_text(raw: &RawValue) -> String {
+    let text = raw.get();
+    if text.starts_with('"') {
+        serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string())
+    } else {
+        text.to_string()
     }
 }
 
@@ -113,29 +137,45 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
             limit: MAX_DUMP_BYTES,
         });
     }
-    let root: Value = serde_json::from_str(text).map_err(|e| DumpError::Json {
-        message: json_message(&e),
-        line: e.line(),
-        column: e.column(),
-    })?;
-    let Value::Object(root) = root else {
-        return Err(DumpError::Shape(
+    let shape = || {
+        DumpError::Shape(
             "expected a JSON object with `RoleDetailList` (the output of `aws iam get-account-authorization-details`)".into(),
-        ));
+        )
     };
-    let roles = match root.get("RoleDetailList") {
-        Some(Value::Array(roles)) => roles.as_slice(),
-        Some(_) => return Err(DumpError::Shape("`RoleDetailList` is not an array".into())),
+    // serde would also read a struct from an array: only an object is a dump
+    let first = text.trim_start().chars().next();
+    if first.is_some_and(|c| c != '{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    {
+        return Err(shape());
+    }
+    let root: Root<'_> = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            DumpError::Shape(format!(
+                "expected a JSON object with `RoleDetailList` (the output of `aws iam get-account-authorization-details`): {}",
+                json_message(&e)
+            ))
+        } else {
+            DumpError::Json {
+                message: json_message(&e),
+                line: e.line(),
+                column: e.column(),
+            }
+        }
+    })?;
+    let roles: Vec<&RawValue> = match root.roles {
+        Some(raw) => serde_json::from_str(raw.get())
+            .map_err(|_| DumpError::Shape("`RoleDetailList` is not an array".into()))?,
         None => {
             return Err(DumpError::Shape(
                 "no `RoleDetailList`: this is not the output of `aws iam get-account-authorization-details`".into(),
             ));
         }
     };
-    let policies = match root.get("Policies") {
-        Some(Value::Array(p)) => p.as_slice(),
-        None => &[],
-        Some(_) => return Err(DumpError::Shape("`Policies` is not an array".into())),
+    let policies: Vec<&RawValue> = match root.policies {
+        Some(raw) => serde_json::from_str(raw.get())
+            .map_err(|_| DumpError::Shape("`Policies` is not an array".into()))?,
+        None => Vec::new(),
     };
 
     let mut errors = Vec::new();
@@ -169,10 +209,7 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
             Ok(r) => r,
             Err(message) => {
                 errors.push(ErrorEntry {
-                    role_name: raw
-                        .get("RoleName")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    role_name: field(raw, "RoleName"),
                     ..ErrorEntry::new(
                         Operation::ReadDump,
                         "InvalidEntry",
@@ -198,18 +235,35 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
                     )).role(role.role_name.clone())),
             }
         }
+        let boundary = match &role.permissions_boundary {
+            None => None,
+            Some(b) => match managed.get(&b.permissions_boundary_arn) {
+                Some(doc) => Some(NamedDocument {
+                    name: b.permissions_boundary_arn.clone(),
+                    document: doc.clone(),
+                }),
+                None => {
+                    errors.push(ErrorEntry::new(Operation::ResolveManagedPolicy, "NoSuchEntity", format!(
+                        "permissions boundary `{}` is not in the dump's `Policies`: the role was audited without it (export with `--filter Role LocalManagedPolicy AWSManagedPolicy`)",
+                        b.permissions_boundary_arn
+                    )).role(role.role_name.clone()));
+                    None
+                }
+            },
+        };
         snapshots.push(RoleSnapshot {
+            boundary,
             trust: role
                 .assume_role_policy_document
                 .as_ref()
-                .map(document_text)
+                .map(|d| document_text(d))
                 .unwrap_or_default(),
             inline: role
                 .role_policy_list
                 .iter()
                 .map(|p| NamedDocument {
                     name: p.policy_name.clone(),
-                    document: document_text(&p.policy_document),
+                    document: document_text(p.policy_document),
                 })
                 .collect(),
             managed: attached,
@@ -235,24 +289,34 @@ fn default_document(p: &ManagedPolicy) -> Option<String> {
                 .iter()
                 .find(|v| v.version_id.is_some() && v.version_id == p.default_version_id)
         })
-        .map(|v| document_text(&v.document))
+        .map(|v| document_text(v.document))
 }
 
 /// Deserialises one entry, with the path of the offending field in the message.
-fn typed<T: serde::de::DeserializeOwned>(raw: &Value) -> Result<T, String> {
-    serde_path_to_error::deserialize::<_, T>(raw).map_err(|e| {
+fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
+        let message = json_message(e.inner());
         if path == "." {
-            e.inner().to_string()
+            message
         } else {
-            format!("`{path}`: {}", e.inner())
+            format!("`{path}`: {message}")
         }
     })
 }
 
-fn name_of(raw: &Value, key: &str) -> String {
-    raw.get(key)
-        .and_then(Value::as_str)
+/// A string field of an entry, for naming it in an error (absent when the entry has none).
+fn field(raw: &RawValue, key: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
+        .ok()?
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn name_of(raw: &RawValue, key: &str) -> String {
+    field(raw, key)
         .map(|n| format!(" (`{n}`)"))
         .unwrap_or_default()
 }
@@ -260,6 +324,41 @@ fn name_of(raw: &Value, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_keys_are_kept_for_the_parser_or_refused_in_the_dumps_own_structure() {
+        let dump = r#"{"RoleDetailList":[
+            {"RoleName":"twice","Arn":"arn:aws:iam::123456789012:role/twice",
+             "AssumeRolePolicyDocument":{"Statement":{"Effect":"Deny","Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}}},
+            {"RoleName":"a","RoleName":"b","Arn":"arn:aws:iam::123456789012:role/b"},
+            {"RoleName":"ok","Arn":"arn:aws:iam::123456789012:role/ok"}]}"#;
+        let inv = parse_dump(dump).unwrap();
+        let names: Vec<&str> = inv.roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["twice", "ok"]);
+        // the document reaches the parser as written, and the parser refuses it
+        let err = crate::policy::Policy::parse(&inv.roles[0].trust).unwrap_err();
+        assert!(err.to_string().contains("duplicate key `Effect`"), "{err}");
+        // the entry with two names is an error naming it, the others are read
+        assert_eq!(inv.errors.len(), 1);
+        assert!(
+            inv.errors[0].message.contains("`RoleDetailList[1]`"),
+            "{}",
+            inv.errors[0].message
+        );
+        assert!(
+            inv.errors[0].message.contains("duplicate field `RoleName`"),
+            "{}",
+            inv.errors[0].message
+        );
+        // and so is a dump whose top level says two things
+        let twice = r#"{"RoleDetailList":[],"RoleDetailList":[]}"#;
+        assert!(
+            parse_dump(twice)
+                .unwrap_err()
+                .to_string()
+                .contains("duplicate field `RoleDetailList`")
+        );
+    }
 
     #[test]
     fn documents_both_ways_and_default_version() {

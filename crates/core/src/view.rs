@@ -3,6 +3,7 @@
 
 use crate::model::{Access, PolicyRef, RoleProbe, RoleSnapshot};
 use crate::policy::s3::{Permissions, S3Grant};
+use crate::policy::trust::lets_outsiders;
 use crate::policy::{Policy, PolicyError, Statement};
 use std::collections::BTreeMap;
 
@@ -12,6 +13,9 @@ pub struct RoleView<'a> {
     pub trust: Result<Policy, PolicyError>,
     /// Every identity document with its parse result, in snapshot order (inline, then managed).
     pub documents: Vec<(PolicyRef, Result<Policy, PolicyError>)>,
+    /// The permissions boundary with its parse result. One that does not parse is reported
+    /// (`policy-unparseable`) and ignored: without it the role can only do more.
+    pub boundary: Option<(PolicyRef, Result<Policy, PolicyError>)>,
     /// The effective permissions of the documents that parsed.
     pub permissions: Permissions,
     /// `PolicyRef` of each policy in `permissions.policies()`, same order.
@@ -42,19 +46,46 @@ impl<'a> RoleView<'a> {
                 )
             }))
             .collect();
+        // policy variables resolve to what the connector can make them
+        let variables = crate::policy::variables::Context {
+            account: snapshot.account_id().to_string(),
+            role_arn: snapshot.arn.clone(),
+            tags: snapshot.tags.clone(),
+            caller_tags_sessions: trust
+                .as_ref()
+                .is_ok_and(|t| lets_outsiders(t, snapshot.account_id(), "sts:TagSession")),
+            caller_sets_source_identity: trust
+                .as_ref()
+                .is_ok_and(|t| lets_outsiders(t, snapshot.account_id(), "sts:SetSourceIdentity")),
+        };
         let (permission_refs, parsed): (Vec<PolicyRef>, Vec<Policy>) = documents
             .iter()
-            .filter_map(|(r, p)| p.as_ref().ok().map(|p| (r.clone(), p.clone())))
+            .filter_map(|(r, p)| {
+                p.as_ref()
+                    .ok()
+                    .map(|p| (r.clone(), variables.resolve_policy(p)))
+            })
             .unzip();
         let access = snapshot
             .tags
             .get(Access::TAG)
             .and_then(|v| Access::parse(v));
+        let boundary = snapshot.boundary.as_ref().map(|b| {
+            (
+                PolicyRef::Boundary(b.name.clone()),
+                Policy::parse(&b.document),
+            )
+        });
+        let limit = boundary
+            .as_ref()
+            .and_then(|(_, p)| p.as_ref().ok())
+            .map(|p| variables.resolve_policy(p));
         RoleView {
             snapshot,
             trust,
             documents,
-            permissions: Permissions::new(parsed),
+            boundary,
+            permissions: Permissions::within(parsed, limit),
             permission_refs,
             access,
             probe: None,

@@ -120,6 +120,8 @@ pub enum PolicyRef {
     Live,
     /// A suppression (its `by`: `tag:connector-audit-ignore` or `file:<source>#<entry>`).
     Suppression(String),
+    /// The role's permissions boundary (its ARN).
+    Boundary(String),
 }
 
 impl fmt::Display for PolicyRef {
@@ -130,6 +132,7 @@ impl fmt::Display for PolicyRef {
             PolicyRef::Inline(name) => write!(f, "inline:{name}"),
             PolicyRef::Managed(arn) => write!(f, "managed:{arn}"),
             PolicyRef::Suppression(by) => write!(f, "suppression:{by}"),
+            PolicyRef::Boundary(arn) => write!(f, "boundary:{arn}"),
         }
     }
 }
@@ -153,9 +156,11 @@ impl<'de> Deserialize<'de> for PolicyRef {
             Ok(PolicyRef::Managed(a.to_string()))
         } else if let Some(by) = text.strip_prefix("suppression:") {
             Ok(PolicyRef::Suppression(by.to_string()))
+        } else if let Some(arn) = text.strip_prefix("boundary:") {
+            Ok(PolicyRef::Boundary(arn.to_string()))
         } else {
             Err(serde::de::Error::custom(format!(
-                "policy reference `{text}`: expected trust, live, inline:NAME, managed:ARN or suppression:BY"
+                "policy reference `{text}`: expected trust, live, inline:NAME, managed:ARN, boundary:ARN or suppression:BY"
             )))
         }
     }
@@ -180,6 +185,11 @@ pub struct RoleSnapshot {
     pub inline: Vec<NamedDocument>,
     /// Attached managed policies whose default version could be read (`name` is the ARN).
     pub managed: Vec<NamedDocument>,
+    /// The permissions boundary (a managed policy, `name` is its ARN), when the role has one
+    /// and its default version could be read: the role's identity permissions are those its
+    /// policies grant AND the boundary allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<NamedDocument>,
     /// `RoleLastUsed.LastUsedDate`, when IAM knows it.
     pub last_used: Option<String>,
 }
@@ -272,6 +282,30 @@ pub struct RoleEntry {
     /// What the probe saw with the role's own credentials (only when probing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<RoleProbe>,
+    /// Controls outside the role's own policies that take access away from them (a permissions
+    /// boundary; in organization mode, service and resource control policies): what the role's
+    /// safety depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limited_by: Vec<Limit>,
+}
+
+/// A control that takes away access the role's policies grant (report field
+/// `roles[].limited_by[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limit {
+    /// `permissions-boundary`, `service-control-policy` or `resource-control-policy`.
+    pub control: String,
+    /// The control's policy (ARN or id).
+    pub policy: String,
+    /// What it takes away: `ACTION on BUCKET` (`*` for buckets nobody named), sorted, at
+    /// most [`Limit::SHOWN`] of them.
+    pub removes: Vec<String>,
+    /// How many `ACTION on BUCKET` pairs it takes away in all.
+    pub total: usize,
+}
+
+impl Limit {
+    pub const SHOWN: usize = 20;
 }
 
 /// The tag naming the buckets a connector role is meant to reach (space-separated).
@@ -617,6 +651,7 @@ mod tests {
             PolicyRef::Managed("arn:aws:iam::aws:policy/X".into()),
             PolicyRef::Live,
             PolicyRef::Suppression("file:s3://b/k.json#2".into()),
+            PolicyRef::Boundary("arn:aws:iam::123456789012:policy/limit".into()),
         ] {
             let text = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<PolicyRef>(&text).unwrap(), r);

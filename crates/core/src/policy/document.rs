@@ -94,6 +94,14 @@ impl Policy {
             line: e.line(),
             column: e.column(),
         })?;
+        if let Some((path, key)) = super::duplicates::first_duplicate(&json) {
+            return Err(shape(
+                &path,
+                format!(
+                    "duplicate key `{key}`: the document says two things (IAM rejects such documents; parsers disagree on which one counts), so it is not audited as either"
+                ),
+            ));
+        }
         Policy::from_value(&value)
     }
 

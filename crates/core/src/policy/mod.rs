@@ -13,12 +13,14 @@ pub mod adversary;
 pub mod condition;
 pub mod decode;
 pub mod document;
+pub mod duplicates;
 pub mod eval;
 pub mod principal;
 pub mod s3;
 pub mod s3_actions;
 pub mod services;
 pub mod trust;
+pub mod variables;
 pub mod wildcard;
 
 pub use document::{Clause, Effect, Policy, Statement};

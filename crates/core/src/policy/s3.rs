@@ -125,18 +125,55 @@ pub struct S3Grant {
     pub bucket: Bucket,
 }
 
-/// A role's identity policies, analysed once.
+/// A role's identity policies, analysed once, within its permissions boundary.
 #[derive(Debug, Clone, Default)]
 pub struct Permissions {
     policies: Vec<Policy>,
+    /// The permissions boundary: the role may do only what its policies grant AND the
+    /// boundary allows; an explicit Deny in either wins (IAM User Guide, "Permissions
+    /// boundaries for IAM entities", evaluating effective permissions).
+    boundary: Option<Policy>,
     grants: Vec<S3Grant>,
+    /// Grants of the policies that the boundary takes away.
+    bounded: Vec<S3Grant>,
 }
 
 impl Permissions {
     /// Analyses the role's inline and attached policies (those that parsed).
     pub fn new(policies: Vec<Policy>) -> Permissions {
-        let grants = compute_grants(&policies);
-        Permissions { policies, grants }
+        Permissions::within(policies, None)
+    }
+
+    /// Analyses the role's policies within its permissions boundary.
+    pub fn within(policies: Vec<Policy>, boundary: Option<Policy>) -> Permissions {
+        let all = compute_grants(&policies);
+        let (grants, bounded) = match &boundary {
+            None => (all, Vec::new()),
+            Some(b) => all.into_iter().partition(|g| {
+                decides_allowed(
+                    &b.statements,
+                    &g.action.qualified(),
+                    &g.witness,
+                    &Scenario::new(),
+                )
+            }),
+        };
+        Permissions {
+            policies,
+            boundary,
+            grants,
+            bounded,
+        }
+    }
+
+    /// The permissions boundary, when the role has one that parsed.
+    pub fn boundary(&self) -> Option<&Policy> {
+        self.boundary.as_ref()
+    }
+
+    /// The grants of the role's policies that its permissions boundary takes away.
+    pub fn bounded(&self) -> &[S3Grant] {
+        &self.bounded
     }
 
     pub fn policies(&self) -> &[Policy] {
@@ -155,13 +192,11 @@ impl Permissions {
     /// May the role do `action` on `resource` (any condition satisfiable, Deny when certain)?
     pub fn allows(&self, action: &str, resource: &str) -> bool {
         let scenario = Scenario::new();
-        let req = Request {
-            caller: None,
-            action,
-            resource: Some(resource),
-            scenario: &scenario,
-        };
-        super::eval::decide(self.statements(), &req) == super::eval::Decision::Allowed
+        decides_allowed(self.statements(), action, resource, &scenario)
+            && self
+                .boundary
+                .as_ref()
+                .is_none_or(|b| decides_allowed(&b.statements, action, resource, &scenario))
     }
 
     /// How sure the documents are that the role may do `action` on `resource` in `scenario`.
@@ -177,7 +212,16 @@ impl Permissions {
             resource: Some(resource),
             scenario,
         };
-        super::eval::certainty(self.statements(), &req)
+        use super::eval::Certainty;
+        let identity = super::eval::certainty(self.statements(), &req);
+        let bound = self.boundary.as_ref().map_or(Certainty::Allowed, |b| {
+            super::eval::certainty(&b.statements, &req)
+        });
+        match (identity, bound) {
+            (Certainty::Denied, _) | (_, Certainty::Denied) => Certainty::Denied,
+            (Certainty::Allowed, Certainty::Allowed) => Certainty::Allowed,
+            _ => Certainty::Depends,
+        }
     }
 
     /// The first Allow statement that may grant `action` on `resource`: `(policy, statement)`.
@@ -240,6 +284,14 @@ impl Permissions {
         if self.statements().any(|s| s.effect == Effect::Deny) {
             return None;
         }
+        // a boundary that does not itself allow everything limits the role
+        if let Some(b) = &self.boundary
+            && Permissions::new(vec![b.clone()])
+                .grants_everything()
+                .is_none()
+        {
+            return None;
+        }
         self.policies.iter().enumerate().find_map(|(pi, p)| {
             p.statements
                 .iter()
@@ -254,6 +306,23 @@ impl Permissions {
                 .map(|s| (pi, s.index))
         })
     }
+}
+
+/// Does this set of statements allow `action` on `resource` (an Allow that may apply, no Deny
+/// that certainly does)?
+fn decides_allowed<'a>(
+    statements: impl IntoIterator<Item = &'a Statement, IntoIter: Clone>,
+    action: &str,
+    resource: &str,
+    scenario: &Scenario,
+) -> bool {
+    let req = Request {
+        caller: None,
+        action,
+        resource: Some(resource),
+        scenario,
+    };
+    super::eval::decide(statements, &req) == super::eval::Decision::Allowed
 }
 
 /// A parsed S3 ARN: partition, bucket, and whether it names an object.

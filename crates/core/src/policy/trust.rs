@@ -165,6 +165,23 @@ pub fn foreign_principals<'a>(
     out
 }
 
+/// Does an Allow of the trust policy let someone outside `own_account` (another account, a
+/// federated identity, anyone) do `action` (`sts:TagSession`, `sts:SetSourceIdentity`)?
+pub fn lets_outsiders(policy: &Policy, own_account: &str, action: &str) -> bool {
+    policy.statements.iter().any(|s| {
+        s.effect == Effect::Allow
+            && s.action.matches_action(action)
+            && s.principal.as_ref().is_some_and(|clause| {
+                clause.negated
+                    || clause.items.iter().any(|p| match p {
+                        Principal::Any { .. } | Principal::Federated { .. } => true,
+                        Principal::Aws(a) => a.account.as_deref() != Some(own_account),
+                        Principal::Service { .. } | Principal::CanonicalUser { .. } => false,
+                    })
+            })
+    })
+}
+
 /// How the principal gets in without knowing the external id, if it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExternalIdGap {

@@ -272,8 +272,18 @@ pub(crate) mod testing {
                 })
                 .collect(),
             managed: vec![],
+            boundary: None,
             last_used: None,
         }
+    }
+
+    /// The role with this permissions boundary document.
+    pub fn bounded(mut role: RoleSnapshot, boundary: &str) -> RoleSnapshot {
+        role.boundary = Some(NamedDocument {
+            name: format!("arn:aws:iam::{ACCOUNT}:policy/connector-boundary"),
+            document: boundary.to_string(),
+        });
+        role
     }
 
     /// A same-account trust: no trust findings.

@@ -52,7 +52,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::model::{NamedDocument, PolicyRef};
-    use crate::rules::testing::{SAME_ACCOUNT_TRUST, check as run, role, seed_roles};
+    use crate::rules::testing::{SAME_ACCOUNT_TRUST, bounded, check as run, role, seed_roles};
 
     #[test]
     fn administrator_access() {
@@ -86,6 +86,27 @@ mod tests {
                 "{docs:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_boundary_that_is_not_everything_is_no_admin() {
+        let admin = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let s3_only = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        assert!(
+            run(
+                &RULE,
+                &bounded(role(SAME_ACCOUNT_TRUST, &[admin], &[]), s3_only)
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            run(
+                &RULE,
+                &bounded(role(SAME_ACCOUNT_TRUST, &[admin], &[]), admin)
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

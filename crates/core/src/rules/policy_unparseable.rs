@@ -35,6 +35,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
     let others = role
         .documents
         .iter()
+        .chain(role.boundary.as_ref())
         .filter_map(|(r, p)| p.as_ref().err().map(|e| (r.clone(), e)));
     for (policy, error) in trust.into_iter().chain(others) {
         out.push(role.finding(
@@ -71,6 +72,29 @@ fn evidence(error: &PolicyError) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::rules::testing::{SAME_ACCOUNT_TRUST, check as run, role, seed_roles};
+
+    #[test]
+    fn an_unparseable_boundary_and_an_ambiguous_document_are_reported() {
+        use crate::rules::testing::bounded;
+        let r = bounded(role(SAME_ACCOUNT_TRUST, &[], &[]), "{");
+        let f = run(&RULE, &r);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].policy,
+            PolicyRef::Boundary("arn:aws:iam::123456789012:policy/connector-boundary".into())
+        );
+        // duplicate keys: the document says two things
+        let twice =
+            r#"{"Statement":{"Effect":"Deny","Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        let f = run(&RULE, &role(SAME_ACCOUNT_TRUST, &[twice], &[]));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("duplicate key `Effect`"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].evidence["path"], "Statement");
+    }
 
     #[test]
     fn names_the_document_and_error() {

@@ -86,7 +86,7 @@ pub(crate) fn join_short(names: &BTreeSet<String>) -> String {
 mod tests {
     use super::*;
     use crate::model::{NamedDocument, PolicyRef};
-    use crate::rules::testing::{SAME_ACCOUNT_TRUST, check as run, role, seed_roles};
+    use crate::rules::testing::{SAME_ACCOUNT_TRUST, bounded, check as run, role, seed_roles};
 
     const READONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","s3:Describe*","s3-object-lambda:Get*","s3-object-lambda:List*"],"Resource":"*"}]}"#;
 
@@ -146,6 +146,69 @@ mod tests {
         let actions = f[0].evidence["actions"].as_array().unwrap();
         assert!(actions.iter().any(|a| a == "s3:GetObject"));
         assert!(actions.iter().any(|a| a == "s3:ListBucket"));
+    }
+
+    #[test]
+    fn a_policy_variable_the_connector_controls_is_any_bucket() {
+        let by_tag = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:PrincipalTag/bucket}/*"}}"#;
+        let vendor = |actions: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::428641199958:role/vendor"}},"Action":{actions},"Condition":{{"StringEquals":{{"sts:ExternalId":"GTWKRE6K"}}}}}}]}}"#
+            )
+        };
+        // the vendor may tag its sessions: session tags override the role's tag
+        let tagging = role(
+            &vendor(r#"["sts:AssumeRole","sts:TagSession"]"#),
+            &[by_tag],
+            &[("bucket", "exports")],
+        );
+        assert_eq!(run(&RULE, &tagging).len(), 1);
+        // it may not: the role's own tag names the bucket
+        let fixed = role(
+            &vendor(r#""sts:AssumeRole""#),
+            &[by_tag],
+            &[("bucket", "exports")],
+        );
+        assert!(run(&RULE, &fixed).is_empty());
+        // `aws:userid` holds the caller's session name
+        let by_session = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:userid}/*"}}"#;
+        assert_eq!(
+            run(
+                &RULE,
+                &role(&vendor(r#""sts:AssumeRole""#), &[by_session], &[])
+            )
+            .len(),
+            1
+        );
+        // a key a role session never has matches nothing
+        let by_user = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:username}/*"}}"#;
+        assert!(
+            run(
+                &RULE,
+                &role(&vendor(r#""sts:AssumeRole""#), &[by_user], &[])
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_permissions_boundary_limits_what_the_policies_grant() {
+        let open = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
+        let one_bucket = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::exports","arn:aws:s3:::exports/*"]}}"#;
+        let r = bounded(role(SAME_ACCOUNT_TRUST, &[open], &[]), one_bucket);
+        assert!(run(&RULE, &r).is_empty());
+        // a boundary that allows everything limits nothing; one that denies the bucket's
+        // wildcard only conditionally limits nothing for sure
+        for boundary in [
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}"#,
+        ] {
+            let r = bounded(role(SAME_ACCOUNT_TRUST, &[open], &[]), boundary);
+            assert_eq!(run(&RULE, &r).len(), 1, "{boundary}");
+        }
+        // a boundary that does not parse is reported elsewhere and limits nothing here
+        let r = bounded(role(SAME_ACCOUNT_TRUST, &[open], &[]), "not json");
+        assert_eq!(run(&RULE, &r).len(), 1);
     }
 
     #[test]

@@ -99,6 +99,14 @@ fn model(provider: &str) -> Option<ProviderModel> {
     Some(m)
 }
 
+/// The identity provider a condition key belongs to (`accounts.google.com:sub` ->
+/// `accounts.google.com`, `oidc.eks.<region>.amazonaws.com/id/<ID>:aud` -> the issuer): a
+/// host name before the claim. Service and global keys (`aws:`, `sts:`, ...) have none.
+fn provider_of_key(key: &str) -> Option<&str> {
+    let (provider, _claim) = key.rsplit_once(':')?;
+    provider.contains('.').then_some(provider)
+}
+
 fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
     let Ok(trust) = &role.trust else { return };
     for statement in trust
@@ -111,7 +119,17 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 continue;
             };
             let Some(m) = model(provider) else { continue };
-            let scenario = m.keys.iter().fold(Scenario::new(), |s, (k, samples)| {
+            // a token of this provider carries only this provider's keys: a condition on another
+            // provider's key (a statement trusting several) is false for it, not unknown (IAM
+            // User Guide, "Available keys for AWS web identity federation": the keys are
+            // prefixed with the provider they come from)
+            let others = statement
+                .conditions
+                .iter()
+                .map(|c| c.key.as_str())
+                .filter(|k| provider_of_key(k).is_some_and(|p| !p.eq_ignore_ascii_case(&m.issuer)));
+            let scenario = others.fold(Scenario::new(), |s, k| s.with(k, KeyState::Absent));
+            let scenario = m.keys.iter().fold(scenario, |s, (k, samples)| {
                 s.with(
                     k,
                     KeyState::Adversary(Adversary {
@@ -177,6 +195,32 @@ mod tests {
         format!(
             r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{provider}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}]}}"#
         )
+    }
+
+    #[test]
+    fn a_statement_trusting_several_providers_binds_each_with_its_own_keys() {
+        const OTHER: &str = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0A1B2C3D4E5F60718293A4B5C6D7E8F9";
+        let both = |condition: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":["{EKS}","{OTHER}"]}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}]}}"#
+            )
+        };
+        // only the first provider's sub is pinned: a token of the second carries no such key,
+        // the condition is false for it, and neither provider gets in unpinned
+        let pinned_first = both(&format!(
+            r#"{{"StringEquals":{{"{ISSUER}:sub":"system:serviceaccount:milvus:reader"}}}}"#
+        ));
+        assert!(run(&RULE, &role(&pinned_first, &[], &[])).is_empty());
+        // with `IfExists`, the second provider's token passes: the second provider is unpinned
+        let if_exists = both(&format!(
+            r#"{{"StringEqualsIfExists":{{"{ISSUER}:sub":"system:serviceaccount:milvus:reader"}}}}"#
+        ));
+        let f = run(&RULE, &role(&if_exists, &[], &[]));
+        assert!(!f.is_empty());
+        assert!(f.iter().any(|f| f.evidence["provider"] == OTHER), "{f:?}");
+        // no condition at all: both
+        let f = run(&RULE, &role(&both("{}"), &[], &[]));
+        assert_eq!(f.len(), 2);
     }
 
     #[test]
