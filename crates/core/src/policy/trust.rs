@@ -4,10 +4,11 @@
 use super::condition::{Adversary, KeyState};
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
-use super::principal::{AwsPrincipal, Caller, Principal};
+use super::principal::{AwsPrincipal, Caller, Federation, Principal, federation};
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+pub const ASSUME_ROLE_WITH_SAML: &str = "sts:AssumeRoleWithSAML";
 pub const EXTERNAL_ID: &str = "sts:ExternalId";
 
 /// An account that no real principal of the audited account belongs to: the adversary's.
@@ -44,20 +45,31 @@ pub struct ForeignPrincipal<'a> {
 impl ForeignPrincipal<'_> {
     /// The caller this principal stands for: the named identity, or the account's root.
     pub fn caller(&self) -> Caller {
-        let arn = if self.principal.is_account() {
-            format!(
-                "arn:{}:iam::{}:root",
-                self.principal.partition.as_deref().unwrap_or("aws"),
-                self.account
-            )
-        } else {
-            self.principal.value.clone()
-        };
-        Caller::Aws {
-            arn,
-            account: self.account.to_string(),
-        }
+        caller_in(self.principal, self.account)
     }
+}
+
+/// The caller an AWS principal of `account` stands for: the named identity, or the
+/// account's root.
+fn caller_in(principal: &AwsPrincipal, account: &str) -> Caller {
+    let arn = if principal.is_account() {
+        format!(
+            "arn:{}:iam::{}:root",
+            principal.partition.as_deref().unwrap_or("aws"),
+            account
+        )
+    } else {
+        principal.value.clone()
+    };
+    Caller::Aws {
+        arn,
+        account: account.to_string(),
+    }
+}
+
+/// Is `account` another's: neither `own_account` nor one of the `trusted` (the user's own)?
+pub fn is_foreign(account: &str, own_account: &str, trusted: &[String]) -> bool {
+    account != own_account && !trusted.iter().any(|t| t == account)
 }
 
 /// AWS principals of accounts other than `own_account` and `trusted`, named in Allow statements.
@@ -75,8 +87,7 @@ pub fn foreign_principals<'a>(
         for p in statement.principals() {
             if let Principal::Aws(aws) = p
                 && let Some(account) = aws.account.as_deref()
-                && account != own_account
-                && !trusted.iter().any(|t| t == account)
+                && is_foreign(account, own_account, trusted)
             {
                 out.push(ForeignPrincipal {
                     statement,
@@ -87,6 +98,90 @@ pub fn foreign_principals<'a>(
         }
     }
     out
+}
+
+/// May `fp` assume the role at all (whatever the conditions ask), with no Deny certainly in
+/// its way? False for a statement that only allows, say, `sts:TagSession`.
+pub fn may_assume(policy: &Policy, fp: &ForeignPrincipal<'_>) -> bool {
+    statement_grants(
+        policy,
+        fp.statement,
+        &fp.caller(),
+        ASSUME_ROLE,
+        &Scenario::new(),
+    )
+}
+
+/// One way into a role: a principal of an Allow statement that may assume the role with the
+/// action its kind uses (`sts:AssumeRole`, `...WithWebIdentity`, `...WithSAML`), whatever
+/// the conditions ask, unless a Deny certainly shuts it out.
+#[derive(Debug, Clone, Copy)]
+pub struct WayIn<'a> {
+    pub statement: &'a Statement,
+    /// The principal; `None` for an Allow with `NotPrincipal` (everyone but those it lists).
+    pub principal: Option<&'a Principal>,
+}
+
+/// Every way into the role, in statement and principal order.
+pub fn ways_in(policy: &Policy) -> Vec<WayIn<'_>> {
+    let adversary = Caller::Aws {
+        arn: format!("arn:aws:iam::{ADVERSARY_ACCOUNT}:role/connector-audit-adversary"),
+        account: ADVERSARY_ACCOUNT.to_string(),
+    };
+    let open = Scenario::new();
+    let mut out = Vec::new();
+    for statement in policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        let Some(clause) = &statement.principal else {
+            continue;
+        };
+        if clause.negated {
+            if statement_grants(policy, statement, &adversary, ASSUME_ROLE, &open) {
+                out.push(WayIn {
+                    statement,
+                    principal: None,
+                });
+            }
+            continue;
+        }
+        for principal in &clause.items {
+            let (caller, action) = match principal {
+                Principal::Any { .. } => (adversary.clone(), ASSUME_ROLE),
+                Principal::Aws(aws) => (aws_caller(aws), ASSUME_ROLE),
+                Principal::Service { name } => (Caller::Service(name.clone()), ASSUME_ROLE),
+                Principal::Federated { provider } => (
+                    Caller::Federated(provider.clone()),
+                    match federation(provider) {
+                        Federation::Saml { .. } => ASSUME_ROLE_WITH_SAML,
+                        Federation::WebIdentity(_) => ASSUME_ROLE_WITH_WEB_IDENTITY,
+                    },
+                ),
+                // S3's legacy principal: it never assumes a role
+                Principal::CanonicalUser { .. } => continue,
+            };
+            if statement_grants(policy, statement, &caller, action, &open) {
+                out.push(WayIn {
+                    statement,
+                    principal: Some(principal),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The caller an AWS principal stands for (a unique id, with no account, stands for itself).
+fn aws_caller(aws: &AwsPrincipal) -> Caller {
+    match aws.account.as_deref() {
+        Some(account) => caller_in(aws, account),
+        None => Caller::Aws {
+            arn: aws.value.clone(),
+            account: String::new(),
+        },
+    }
 }
 
 /// How the principal gets in without knowing the external id, if it can.
