@@ -408,6 +408,75 @@ mod tests {
         assert!(!report.findings.is_empty());
     }
 
+    /// `TRUSTED_ACCOUNT_IDS` makes an account of the organization yours: its way in is named
+    /// so and judged by no rule; the other parties are named in the report and in what
+    /// subscribers read.
+    #[tokio::test]
+    async fn trusted_account_ids_name_the_organizations_account_as_yours() {
+        let topic = Arc::new(Topic::default());
+        let mut deps = demo(
+            &[
+                TOPIC,
+                ("TRUSTED_ACCOUNT_IDS", "210987654321"),
+                ("MIN_SEVERITY", "low"),
+            ],
+            Some(topic.clone()),
+            None,
+        );
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/parties-account.json"
+        );
+        deps.services.roles = Box::new(Roles::from_dump(&std::fs::read_to_string(path).unwrap()));
+        let answer = invoke(event("scheduled.json"), &deps).await.unwrap();
+        let report: Report = serde_json::from_value(answer).unwrap();
+        let org = report
+            .roles
+            .iter()
+            .find(|r| r.role_name == "org-data-platform")
+            .unwrap();
+        assert_eq!(
+            org.trusted_parties[0].label(),
+            "your account (210987654321)"
+        );
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|f| f.role_name == "org-data-platform")
+        );
+        let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            [
+                "trust-vendor-mismatch",
+                "trust-vendor-mismatch",
+                "trust-unknown-account"
+            ]
+        );
+        let sent = topic.sent.lock().unwrap();
+        let emails: Vec<String> = sent
+            .iter()
+            .map(|m| {
+                let v: Value = serde_json::from_str(&m.structured).unwrap();
+                v["email"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert!(
+            emails
+                .iter()
+                .any(|e| e.contains("Trusted by:  Datadog (464622532012)")
+                    && e.contains("but Datadog (464622532012) can assume it")),
+            "{emails:#?}"
+        );
+        assert!(
+            emails
+                .iter()
+                .any(|e| e.contains("unknown account 111122223333 can assume the role")),
+            "{emails:#?}"
+        );
+    }
+
     #[tokio::test]
     async fn unreadable_roles_still_give_a_report_and_a_summary() {
         let topic = Arc::new(Topic::default());

@@ -114,6 +114,45 @@ fn demo_dump_matches_the_expected_findings() {
     assert!(report.errors.is_empty());
 }
 
+/// Every way into the demo's roles is named: the seed vendors' parties, from the list of known
+/// AWS accounts (Upsolver's account), the role's own account, the issuers and the service.
+#[test]
+fn demo_names_who_is_behind_every_role() {
+    let report = report_of("demo-account.json", &AuditOptions::default());
+    let got: BTreeMap<&str, Vec<String>> = report
+        .roles
+        .iter()
+        .map(|r| (r.role_name.as_str(), report.trusted_by(&r.role_arn)))
+        .collect();
+    let own = "your account (123456789012)";
+    let upsolver = "Upsolver (428641199958)";
+    let google = "Google";
+    let eks = "EKS cluster 5C2F9A17D3B84E60A1F7C9E2B4D8A613 (us-east-1)";
+    let qbusiness = "AWS service qbusiness.amazonaws.com";
+    let expected: BTreeMap<&str, Vec<String>> = [
+        ("amazon-q-s3-source", qbusiness),
+        ("amazon-q-unpinned", qbusiness),
+        ("datasync-destination", google),
+        ("google-unpinned", google),
+        ("legacy-s3-star", own),
+        ("milvus-any-serviceaccount", eks),
+        ("milvus-s3-access", eks),
+        ("onyx-readonly-managed", own),
+        ("onyx-s3-reader", own),
+        ("onyx-scoped-with-deny", own),
+        ("upsolver-ifexists", upsolver),
+        ("upsolver-no-external-id", upsolver),
+        ("upsolver-placeholder-id", upsolver),
+        ("upsolver-s3-reader", upsolver),
+        ("vendor-admin", upsolver),
+        ("vendor-any-principal", "any AWS account"),
+    ]
+    .into_iter()
+    .map(|(role, party)| (role, vec![party.to_string()]))
+    .collect();
+    assert_eq!(got, expected);
+}
+
 #[test]
 fn demo_report_snapshot() {
     let report = report_of("demo-account.json", &AuditOptions::default());

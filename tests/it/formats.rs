@@ -379,3 +379,56 @@ fn ocsf_is_one_detection_finding_per_line() {
     let out = cli(&["check", "--input", MISSING_MANAGED, "--format", "ocsf"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// SARIF and OCSF name the party behind each finding's role: in the message, and as
+/// `trusted_by` (SARIF `properties`, OCSF `unmapped`); the SARIF log stays valid.
+#[test]
+fn sarif_and_ocsf_name_the_party() {
+    const PARTIES: &str = "tests/fixtures/parties-account.json";
+    let validator = sarif_validator();
+    let log = stdout_json(&cli(&["check", "--input", PARTIES, "--format", "sarif"]));
+    assert_valid_sarif(&validator, &log);
+    let report = report(PARTIES);
+    assert_results_match(&log, &report);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let mismatch = results
+        .iter()
+        .find(|r| r["properties"]["role_name"] == "upsolver-tag-datadog-trust")
+        .unwrap();
+    assert_eq!(mismatch["ruleId"], "trust-vendor-mismatch");
+    assert!(
+        mismatch["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Datadog (464622532012) can assume it")
+    );
+    assert_eq!(
+        mismatch["properties"]["trusted_by"],
+        json!(["Datadog (464622532012)"])
+    );
+
+    let out = cli(&["check", "--input", PARTIES, "--format", "ocsf"]);
+    let events: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let unknown = events
+        .iter()
+        .find(|e| e["resources"][0]["name"] == "unlisted-vendor")
+        .unwrap();
+    assert_eq!(
+        unknown["finding_info"]["types"],
+        json!(["trust-unknown-account"])
+    );
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown account 111122223333 can assume the role")
+    );
+    assert_eq!(
+        unknown["unmapped"]["trusted_by"],
+        json!(["unknown account 111122223333"])
+    );
+}

@@ -14,6 +14,7 @@ mod live;
 mod org;
 mod pagination;
 mod parser_props;
+mod parties;
 mod probe;
 mod secrets;
 mod suppressions;

@@ -10,6 +10,7 @@ use crate::model::{
     RoleSnapshot, SeverityCounts, Source, Summary, Tool,
 };
 use crate::model::{ErrorCode, Operation, UsageEvidence};
+use crate::parties::known::KnownAccounts;
 use crate::rules::registry::RULES;
 use crate::rules::{RuleContext, run_all};
 use crate::suppress::SuppressionSet;
@@ -206,6 +207,15 @@ pub fn audit_with(
     errors.extend(options.suppressions.errors.iter().cloned());
     errors.extend(suppression_errors);
     let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
+    if let Err(e) = KnownAccounts::embedded() {
+        // the accounts stay unnamed and the rules that judge them by the list stay silent:
+        // say so, rather than call every vendor unknown
+        errors.push(ErrorEntry::new(
+            Operation::ReadKnownAccounts,
+            ErrorCode::InvalidKnownAccounts,
+            e.to_string(),
+        ));
+    }
     ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
     ctx.usage = evidence.usage.clone();
     ctx.lookback_days = evidence
@@ -223,6 +233,11 @@ pub fn audit_with(
             role_arn: v.snapshot.arn.clone(),
             connector: v.snapshot.tags.get(&options.tag_key).cloned(),
             access: v.access,
+            trusted_parties: v
+                .trust
+                .as_ref()
+                .map(|trust| ctx.resolver(v).parties(trust))
+                .unwrap_or_default(),
             probe: v.probe.cloned(),
             limited_by: limits(v),
         })
@@ -413,6 +428,64 @@ mod tests {
         assert_eq!(
             opts.validate().unwrap_err().to_string(),
             "trusted account `12345` is not a 12-digit AWS account id"
+        );
+    }
+
+    /// The party behind the way in is named in the report, the finding's message, the table,
+    /// the SNS body and e-mail, SARIF and OCSF.
+    #[test]
+    fn every_output_names_the_party() {
+        let dump = r#"{"RoleDetailList":[{"RoleName":"dd","Arn":"arn:aws:iam::123456789012:role/dd",
+            "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::464622532012:root"},"Action":"sts:AssumeRole"}},
+            "Tags":[{"Key":"connector","Value":"datadog"}]}]}"#;
+        let report = audit(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+        );
+        let party = &report.roles[0].trusted_parties[0];
+        assert_eq!(party.name, "Datadog");
+        assert!(!party.source.is_empty());
+        let named = "Datadog (464622532012)";
+        let f = &report.findings[0];
+        assert_eq!(f.rule, "trust-missing-external-id");
+        assert!(f.message.starts_with(named), "{}", f.message);
+        let json = crate::render::json(&report).unwrap();
+        assert!(json.contains(r#""trusted_parties": ["#), "{json}");
+        let table = crate::render::table(&report);
+        assert!(table.contains(&format!("trusted by: {named}")), "{table}");
+        let run = crate::notify::RunInfo {
+            run_id: "r",
+            account_id: "123456789012",
+            min_severity: Severity::Low,
+            mode: crate::notify::PublishMode::All,
+        };
+        let message = &crate::notify::messages(&report, &run)[0];
+        let structured: serde_json::Value = serde_json::from_str(&message.structured).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(structured["default"].as_str().unwrap()).unwrap();
+        assert_eq!(body["trusted_by"], serde_json::json!([named]));
+        let email = structured["email"].as_str().unwrap();
+        assert!(email.contains(&format!("Trusted by:  {named}")), "{email}");
+        assert!(email.contains(&format!("{named} can assume")), "{email}");
+        let sarif = crate::render::sarif::sarif_log(&report, &Default::default());
+        let result = &sarif["runs"][0]["results"][0];
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(named)
+        );
+        assert_eq!(
+            result["properties"]["trusted_by"],
+            serde_json::json!([named])
+        );
+        let ocsf = crate::render::ocsf::detection_findings(&report).unwrap();
+        assert!(ocsf[0]["message"].as_str().unwrap().starts_with(named));
+        assert_eq!(
+            ocsf[0]["unmapped"]["trusted_by"],
+            serde_json::json!([named])
         );
     }
 

@@ -203,9 +203,10 @@ mod tests {
     const ROLE_A_FIXED: &str = r#"{"RoleName":"a","Arn":"arn:aws:iam::123456789012:role/a",
         "Tags":[{"Key":"connector","Value":"x"}],
         "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}}"#;
+    // a listed vendor's account (Datadog's), so that its one finding is the missing external id
     const ROLE_B: &str = r#"{"RoleName":"b","Arn":"arn:aws:iam::123456789012:role/b",
         "Tags":[{"Key":"connector","Value":"x"}],
-        "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}}}"#;
+        "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::464622532012:root"},"Action":"sts:AssumeRole"}}}"#;
 
     fn run(roles: &[&str], at: &str, options: &AuditOptions) -> Report {
         let dump = format!(r#"{{"RoleDetailList":[{}]}}"#, roles.join(","));

@@ -8,6 +8,8 @@
 //!   contract, account ids and role names). A leaf: it imports nothing of this crate.
 //! - [`policy`]: the policy engine. IAM JSON in any legal shape -> checked model -> answers to
 //!   "may this caller assume the role?" and "which buckets can it reach with A?".
+//! - [`parties`]: who is behind every way into a role: accounts named by the embedded list of
+//!   known AWS accounts (or as yours, declared or unknown), identity providers by their issuer.
 //! - [`view`]: a role ready for the rules: documents parsed once, permissions analysed.
 //! - [`rules`]: one file per rule, listed once in `rules/registry.rs`; ids are a contract.
 //! - [`audit`]: the audit itself: select connector roles, run the rules, build the report.
@@ -26,6 +28,7 @@ pub mod dump;
 pub mod model;
 pub mod notify;
 pub mod org;
+pub mod parties;
 pub mod policy;
 pub mod probe;
 pub mod render;

@@ -96,7 +96,7 @@ pub fn messages(report: &Report, run: &RunInfo<'_>) -> Vec<Message> {
         .iter()
         .filter(|f| run.publishes(f))
         .enumerate()
-        .map(|(i, f)| finding_message(i, f, run))
+        .map(|(i, f)| finding_message(i, f, &report.trusted_by(&f.role_arn), run))
         .collect();
     out.push(summary_message(report, run));
     out
@@ -108,7 +108,12 @@ fn account_of<'a>(finding: &'a Finding, run: &RunInfo<'a>) -> &'a str {
     crate::policy::principal::arn_account(&finding.role_arn).unwrap_or(run.account_id)
 }
 
-fn finding_message(index: usize, finding: &Finding, run: &RunInfo<'_>) -> Message {
+fn finding_message(
+    index: usize,
+    finding: &Finding,
+    trusted_by: &[String],
+    run: &RunInfo<'_>,
+) -> Message {
     let attributes = BTreeMap::from([
         ("kind".to_string(), "finding".to_string()),
         (
@@ -126,24 +131,25 @@ fn finding_message(index: usize, finding: &Finding, run: &RunInfo<'_>) -> Messag
         finding.role_name
     ));
     let mut f = finding.clone();
-    let mut message = build(&f, run, &attributes, &subject, index);
+    let mut message = build(&f, trusted_by, run, &attributes, &subject, index);
     if message.size() > SNS_MAX_BYTES - MARGIN_BYTES {
         // evidence is the only unbounded part: replace it by what it was
         let original = f.evidence.to_string().len();
         f.evidence = json!({ "trimmed": true, "original_bytes": original,
             "note": "evidence too large for SNS; see the report returned by the run" });
-        message = build(&f, run, &attributes, &subject, index);
+        message = build(&f, trusted_by, run, &attributes, &subject, index);
     }
     if message.size() > SNS_MAX_BYTES - MARGIN_BYTES {
         f.message = truncate_chars(&f.message, 2_000);
         f.remediation = truncate_chars(&f.remediation, 2_000);
-        message = build(&f, run, &attributes, &subject, index);
+        message = build(&f, trusted_by, run, &attributes, &subject, index);
     }
     message
 }
 
 fn build(
     f: &Finding,
+    trusted_by: &[String],
     run: &RunInfo<'_>,
     attributes: &BTreeMap<String, String>,
     subject: &str,
@@ -154,6 +160,7 @@ fn build(
         "run_id": run.run_id,
         "account_id": account_of(f, run),
         "role_arn": f.role_arn,
+        "trusted_by": trusted_by,
         "finding": f,
     });
     let mut email = String::new();
@@ -166,6 +173,9 @@ fn build(
     let _ = writeln!(email);
     let _ = writeln!(email, "Rule:        {}", f.rule);
     let _ = writeln!(email, "Role:        {} ({})", f.role_name, f.role_arn);
+    if !trusted_by.is_empty() {
+        let _ = writeln!(email, "Trusted by:  {}", trusted_by.join(", "));
+    }
     let place = match &f.statement {
         Some(s) => format!(
             "{} statement {}{}",

@@ -102,6 +102,15 @@ impl<'a> RoleView<'a> {
         self.snapshot.account_id()
     }
 
+    /// The vendor the role's `connector-vendor` tag names, when it names one.
+    pub fn vendor_tag(&self) -> Option<&str> {
+        self.snapshot
+            .tags
+            .get(crate::model::VENDOR_TAG)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
     /// The document a grant comes from.
     pub fn policy_ref(&self, policy_index: usize) -> PolicyRef {
         self.permission_refs

@@ -90,6 +90,8 @@ string_enum! {
         ReadPreviousReport => "read-previous-report",
         EnterAccount => "enter-account",
         ListAccounts => "list-accounts",
+        /// Reading the embedded list of known AWS accounts.
+        ReadKnownAccounts => "read-known-accounts",
     }
 }
 
@@ -107,6 +109,8 @@ string_enum! {
         AssumeRoleFailed => "AssumeRoleFailed",
         AuditorUnknown => "AuditorUnknown",
         InvalidEntry => "InvalidEntry",
+        /// The embedded list of known AWS accounts could not be read: no account is named by it.
+        InvalidKnownAccounts => "InvalidKnownAccounts",
         InvalidSuppression => "InvalidSuppression",
         InvalidSuppressionsFile => "InvalidSuppressionsFile",
         InvalidTagValue => "InvalidTagValue",

@@ -6,10 +6,12 @@
 pub mod errors;
 pub mod evidence;
 pub mod ids;
+pub mod party;
 
 pub use errors::{ErrorCode, ErrorEntry, Operation};
 pub use evidence::{Coverage, RoleDeletes, UsageEvidence};
 pub use ids::{AccountId, RoleName};
+pub use party::{PartyConditions, PartyKind, PartyOwner, TrustedParty};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -279,6 +281,10 @@ pub struct RoleEntry {
     pub connector: Option<String>,
     /// The `connector-access` tag, when valid.
     pub access: Option<Access>,
+    /// Who can reach the role through its trust policy, named (empty when the trust policy
+    /// could not be read). Reports written before the field existed read as empty.
+    #[serde(default)]
+    pub trusted_parties: Vec<TrustedParty>,
     /// What the probe saw with the role's own credentials (only when probing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<RoleProbe>,
@@ -310,6 +316,11 @@ impl Limit {
 
 /// The tag naming the buckets a connector role is meant to reach (space-separated).
 pub const BUCKETS_TAG: &str = "connector-buckets";
+
+/// The tag naming the vendor behind a connector role (`connector-vendor=Datadog`): it declares
+/// a trusted account the list of known AWS accounts does not know, and a listed account of
+/// another vendor contradicts it.
+pub const VENDOR_TAG: &str = "connector-vendor";
 
 /// One probe request: what it tried, what the engine predicted, what AWS answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -591,6 +602,16 @@ pub struct AccountSection {
 
 impl Report {
     pub const SCHEMA_VERSION: u32 = 1;
+
+    /// Who can reach a role of the report, in words (`Datadog (464622532012)`), each once;
+    /// empty for a role the report does not list.
+    pub fn trusted_by(&self, role_arn: &str) -> Vec<String> {
+        self.roles
+            .iter()
+            .find(|r| r.role_arn == role_arn)
+            .map(|r| party::labels(&r.trusted_parties))
+            .unwrap_or_default()
+    }
 
     /// The highest severity among the active (not suppressed) findings.
     pub fn max_severity(&self) -> Option<Severity> {

@@ -102,6 +102,89 @@ pub fn resolve_aws(value: &str) -> Principal {
 
 pub use crate::model::ids::{arn_account, is_account_id};
 
+/// What a `Federated` principal names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Federation<'a> {
+    /// A web identity issuer: the issuer of an IAM OIDC provider
+    /// (`arn:aws:iam::<account>:oidc-provider/<issuer>`), or one STS knows without a provider
+    /// (`accounts.google.com`, `cognito-identity.amazonaws.com`, `graph.facebook.com`,
+    /// `www.amazon.com`). Its condition keys are `<issuer>:sub`, `<issuer>:aud`, ...
+    WebIdentity(Issuer<'a>),
+    /// An IAM SAML provider (`arn:aws:iam::<account>:saml-provider/<name>`); its keys are
+    /// `saml:sub`, `saml:aud`, ...
+    Saml { name: &'a str },
+}
+
+/// A web identity issuer, recognised by its host (and path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issuer<'a> {
+    /// As it prefixes the condition keys: `oidc.eks.us-east-1.amazonaws.com/id/<ID>`.
+    pub issuer: &'a str,
+    pub kind: IssuerKind<'a>,
+}
+
+/// Who runs a web identity issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerKind<'a> {
+    /// `accounts.google.com`: every Google account in the world.
+    Google,
+    /// `cognito-identity.amazonaws.com`: Amazon Cognito identity pools.
+    Cognito,
+    /// `graph.facebook.com`.
+    Facebook,
+    /// `www.amazon.com`: Login with Amazon.
+    LoginWithAmazon,
+    /// `token.actions.githubusercontent.com` (or `.../<enterprise>` for an enterprise's own).
+    GitHubActions { enterprise: Option<&'a str> },
+    /// `oidc.eks.<region>.amazonaws.com/id/<ID>`: one EKS cluster's service accounts.
+    Eks { region: &'a str, id: &'a str },
+    /// Any other OIDC provider, known by its host.
+    Other { host: &'a str },
+}
+
+/// Resolves a `Federated` principal value.
+pub fn federation(provider: &str) -> Federation<'_> {
+    if let Some((_, name)) = provider.split_once(":saml-provider/") {
+        return Federation::Saml { name };
+    }
+    let issuer = provider
+        .split_once(":oidc-provider/")
+        .map_or(provider, |(_, issuer)| issuer);
+    Federation::WebIdentity(Issuer {
+        issuer,
+        kind: issuer_kind(issuer),
+    })
+}
+
+fn issuer_kind(issuer: &str) -> IssuerKind<'_> {
+    let bare = issuer
+        .strip_prefix("https://")
+        .unwrap_or(issuer)
+        .trim_end_matches('/');
+    let (host, path) = bare.split_once('/').unwrap_or((bare, ""));
+    match host {
+        "accounts.google.com" => IssuerKind::Google,
+        "cognito-identity.amazonaws.com" => IssuerKind::Cognito,
+        "graph.facebook.com" => IssuerKind::Facebook,
+        "www.amazon.com" => IssuerKind::LoginWithAmazon,
+        "token.actions.githubusercontent.com" => IssuerKind::GitHubActions {
+            enterprise: (!path.is_empty()).then_some(path),
+        },
+        _ => {
+            let eks = host
+                .strip_prefix("oidc.eks.")
+                .and_then(|rest| rest.split_once(".amazonaws.com"))
+                .map(|(region, _)| region)
+                .zip(path.strip_prefix("id/"))
+                .filter(|(region, id)| !region.is_empty() && !id.is_empty());
+            match eks {
+                Some((region, id)) => IssuerKind::Eks { region, id },
+                None => IssuerKind::Other { host },
+            }
+        }
+    }
+}
+
 /// Who makes a request, for evaluating a trust policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -205,6 +288,73 @@ mod tests {
         let svc = Caller::Service("qbusiness.amazonaws.com".into());
         assert!(!Principal::Any { aws_only: true }.designates(&svc));
         assert!(Principal::Any { aws_only: false }.designates(&svc));
+    }
+
+    #[test]
+    fn federations() {
+        let eks = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/5C2F9A17D3B84E60A1F7C9E2B4D8A613";
+        let Federation::WebIdentity(i) = federation(eks) else {
+            panic!("{eks}")
+        };
+        assert_eq!(
+            i.issuer,
+            "oidc.eks.us-east-1.amazonaws.com/id/5C2F9A17D3B84E60A1F7C9E2B4D8A613"
+        );
+        assert_eq!(
+            i.kind,
+            IssuerKind::Eks {
+                region: "us-east-1",
+                id: "5C2F9A17D3B84E60A1F7C9E2B4D8A613"
+            }
+        );
+        let cn = "arn:aws-cn:iam::123456789012:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC";
+        assert!(matches!(
+            federation(cn),
+            Federation::WebIdentity(Issuer {
+                kind: IssuerKind::Eks {
+                    region: "cn-north-1",
+                    id: "ABC"
+                },
+                ..
+            })
+        ));
+        for (provider, kind) in [
+            ("accounts.google.com", IssuerKind::Google),
+            ("cognito-identity.amazonaws.com", IssuerKind::Cognito),
+            ("graph.facebook.com", IssuerKind::Facebook),
+            ("www.amazon.com", IssuerKind::LoginWithAmazon),
+            (
+                "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+                IssuerKind::GitHubActions { enterprise: None },
+            ),
+            (
+                "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com/acme",
+                IssuerKind::GitHubActions {
+                    enterprise: Some("acme"),
+                },
+            ),
+            (
+                "arn:aws:iam::123456789012:oidc-provider/auth.example.com/realms/data",
+                IssuerKind::Other {
+                    host: "auth.example.com",
+                },
+            ),
+            (
+                "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com",
+                IssuerKind::Other {
+                    host: "oidc.eks.us-east-1.amazonaws.com",
+                },
+            ),
+        ] {
+            match federation(provider) {
+                Federation::WebIdentity(i) => assert_eq!(i.kind, kind, "{provider}"),
+                other => panic!("{provider}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            federation("arn:aws:iam::123456789012:saml-provider/Okta"),
+            Federation::Saml { name: "Okta" }
+        );
     }
 
     #[test]

@@ -5,12 +5,14 @@ use super::condition::{Adversary, KeyState};
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
 use super::principal::{
-    AwsPrincipal, AwsPrincipalKind, Caller, Principal, arn_account, is_account_id, resolve_aws,
+    AwsPrincipal, AwsPrincipalKind, Caller, Federation, Principal, arn_account, federation,
+    is_account_id, resolve_aws,
 };
 use std::borrow::Cow;
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+pub const ASSUME_ROLE_WITH_SAML: &str = "sts:AssumeRoleWithSAML";
 pub const EXTERNAL_ID: &str = "sts:ExternalId";
 
 /// An account that no real principal of the audited account belongs to: the adversary's.
@@ -50,19 +52,7 @@ impl ForeignPrincipal<'_> {
     /// The caller this principal stands for: the named identity (a pattern's wildcards
     /// filled), or the account's root.
     pub fn caller(&self) -> Caller {
-        let arn = if self.principal.is_account() {
-            format!(
-                "arn:{}:iam::{}:root",
-                self.principal.partition.as_deref().unwrap_or("aws"),
-                self.account
-            )
-        } else {
-            self.principal.value.replace(['*', '?'], "x")
-        };
-        Caller::Aws {
-            arn,
-            account: self.account.to_string(),
-        }
+        caller_in(&self.principal, &self.account)
     }
 
     /// What the caller's request says of the keys that name it: its account always, its ARN
@@ -118,6 +108,30 @@ fn pinned_by_conditions(statement: &Statement) -> Vec<AwsPrincipal> {
     out
 }
 
+/// The caller an AWS principal of `account` stands for: the named identity, or the
+/// account's root.
+fn caller_in(principal: &AwsPrincipal, account: &str) -> Caller {
+    let arn = if principal.is_account() {
+        format!(
+            "arn:{}:iam::{}:root",
+            principal.partition.as_deref().unwrap_or("aws"),
+            account
+        )
+    } else {
+        // a pattern (from an `aws:PrincipalArn` condition) stands for an identity it matches
+        principal.value.replace(['*', '?'], "x")
+    };
+    Caller::Aws {
+        arn,
+        account: account.to_string(),
+    }
+}
+
+/// Is `account` another's: neither `own_account` nor one of the `trusted` (the user's own)?
+pub fn is_foreign(account: &str, own_account: &str, trusted: &[String]) -> bool {
+    account != own_account && !trusted.iter().any(|t| t == account)
+}
+
 /// AWS principals of accounts other than `own_account` and `trusted`, named in Allow statements.
 pub fn foreign_principals<'a>(
     policy: &'a Policy,
@@ -130,13 +144,11 @@ pub fn foreign_principals<'a>(
         .iter()
         .filter(|s| s.effect == Effect::Allow)
     {
-        let foreign =
-            |account: &str| account != own_account && !trusted.iter().any(|t| t == account);
         for p in statement.principals() {
             match p {
                 Principal::Aws(aws) => {
                     if let Some(account) = aws.account.as_deref()
-                        && foreign(account)
+                        && is_foreign(account, own_account, trusted)
                     {
                         out.push(ForeignPrincipal {
                             statement,
@@ -148,7 +160,7 @@ pub fn foreign_principals<'a>(
                 Principal::Any { .. } => {
                     for pinned in pinned_by_conditions(statement) {
                         if let Some(account) = pinned.account.clone()
-                            && foreign(&account)
+                            && is_foreign(&account, own_account, trusted)
                         {
                             out.push(ForeignPrincipal {
                                 statement,
@@ -180,6 +192,90 @@ pub fn lets_outsiders(policy: &Policy, own_account: &str, action: &str) -> bool 
                     })
             })
     })
+}
+
+/// May `fp` assume the role at all (whatever the conditions ask), with no Deny certainly in
+/// its way? False for a statement that only allows, say, `sts:TagSession`.
+pub fn may_assume(policy: &Policy, fp: &ForeignPrincipal<'_>) -> bool {
+    statement_grants(
+        policy,
+        fp.statement,
+        &fp.caller(),
+        ASSUME_ROLE,
+        &Scenario::new(),
+    )
+}
+
+/// One way into a role: a principal of an Allow statement that may assume the role with the
+/// action its kind uses (`sts:AssumeRole`, `...WithWebIdentity`, `...WithSAML`), whatever
+/// the conditions ask, unless a Deny certainly shuts it out.
+#[derive(Debug, Clone, Copy)]
+pub struct WayIn<'a> {
+    pub statement: &'a Statement,
+    /// The principal; `None` for an Allow with `NotPrincipal` (everyone but those it lists).
+    pub principal: Option<&'a Principal>,
+}
+
+/// Every way into the role, in statement and principal order.
+pub fn ways_in(policy: &Policy) -> Vec<WayIn<'_>> {
+    let adversary = Caller::Aws {
+        arn: format!("arn:aws:iam::{ADVERSARY_ACCOUNT}:role/connector-audit-adversary"),
+        account: ADVERSARY_ACCOUNT.to_string(),
+    };
+    let open = Scenario::new();
+    let mut out = Vec::new();
+    for statement in policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+    {
+        let Some(clause) = &statement.principal else {
+            continue;
+        };
+        if clause.negated {
+            if statement_grants(policy, statement, &adversary, ASSUME_ROLE, &open) {
+                out.push(WayIn {
+                    statement,
+                    principal: None,
+                });
+            }
+            continue;
+        }
+        for principal in &clause.items {
+            let (caller, action) = match principal {
+                Principal::Any { .. } => (adversary.clone(), ASSUME_ROLE),
+                Principal::Aws(aws) => (aws_caller(aws), ASSUME_ROLE),
+                Principal::Service { name } => (Caller::Service(name.clone()), ASSUME_ROLE),
+                Principal::Federated { provider } => (
+                    Caller::Federated(provider.clone()),
+                    match federation(provider) {
+                        Federation::Saml { .. } => ASSUME_ROLE_WITH_SAML,
+                        Federation::WebIdentity(_) => ASSUME_ROLE_WITH_WEB_IDENTITY,
+                    },
+                ),
+                // S3's legacy principal: it never assumes a role
+                Principal::CanonicalUser { .. } => continue,
+            };
+            if statement_grants(policy, statement, &caller, action, &open) {
+                out.push(WayIn {
+                    statement,
+                    principal: Some(principal),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The caller an AWS principal stands for (a unique id, with no account, stands for itself).
+fn aws_caller(aws: &AwsPrincipal) -> Caller {
+    match aws.account.as_deref() {
+        Some(account) => caller_in(aws, account),
+        None => Caller::Aws {
+            arn: aws.value.clone(),
+            account: String::new(),
+        },
+    }
 }
 
 /// How the principal gets in without knowing the external id, if it can.

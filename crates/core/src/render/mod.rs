@@ -90,6 +90,10 @@ pub fn table(report: &Report) -> String {
                 role(f)
             );
             let _ = writeln!(out, "{:9}   {}", "", f.message);
+            let trusted_by = report.trusted_by(&f.role_arn);
+            if !trusted_by.is_empty() {
+                let _ = writeln!(out, "{:9}   trusted by: {}", "", trusted_by.join(", "));
+            }
             let _ = writeln!(out, "{:9}   fix: {}", "", f.remediation);
             if let Some(note) = standing(f) {
                 let _ = writeln!(out, "{:9}   {note}", "");

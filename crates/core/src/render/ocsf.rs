@@ -123,6 +123,10 @@ fn event(report: &Report, f: &Finding, time: i64, timezone_offset: i32) -> Value
         unmapped.insert("statement".into(), json!(statement));
     }
     unmapped.insert("evidence".into(), f.evidence.clone());
+    let trusted_by = report.trusted_by(&f.role_arn);
+    if !trusted_by.is_empty() {
+        unmapped.insert("trusted_by".into(), json!(trusted_by));
+    }
     if let Some(s) = &f.suppressed {
         unmapped.insert("suppressed".into(), json!(s));
     }

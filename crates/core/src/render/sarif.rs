@@ -53,7 +53,14 @@ pub fn sarif_log(report: &Report, options: &SarifOptions) -> Value {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, input_uri.as_deref(), options))
+        .map(|f| {
+            result(
+                f,
+                &report.trusted_by(&f.role_arn),
+                input_uri.as_deref(),
+                options,
+            )
+        })
         .collect();
     let mut invocation = Map::new();
     invocation.insert("executionSuccessful".into(), json!(report.complete));
@@ -149,7 +156,12 @@ fn tags(id: &str) -> Vec<&str> {
     tags
 }
 
-fn result(finding: &Finding, input_uri: Option<&str>, options: &SarifOptions) -> Value {
+fn result(
+    finding: &Finding,
+    trusted_by: &[String],
+    input_uri: Option<&str>,
+    options: &SarifOptions,
+) -> Value {
     let mut r = Map::new();
     r.insert("ruleId".into(), json!(finding.rule));
     if let Some(index) = RULES.iter().position(|rule| rule.id == finding.rule) {
@@ -220,6 +232,10 @@ fn result(finding: &Finding, input_uri: Option<&str>, options: &SarifOptions) ->
     }
     properties.insert("evidence".into(), finding.evidence.clone());
     properties.insert("remediation".into(), json!(finding.remediation));
+    if !trusted_by.is_empty() {
+        // who is behind the role: every way in, named
+        properties.insert("trusted_by".into(), json!(trusted_by));
+    }
     if let Some(first_seen) = &finding.first_seen {
         properties.insert("first_seen".into(), json!(first_seen));
     }

@@ -19,12 +19,16 @@ mod suppression_expired;
 mod trust_any_principal;
 mod trust_confused_deputy;
 mod trust_missing_external_id;
+mod trust_unknown_account;
 mod trust_unscoped_federation;
+mod trust_vendor_mismatch;
 mod trust_weak_external_id;
 
 pub use crate::view::RoleView;
 
 use crate::model::{Finding, PolicyRef, Severity, StatementRef};
+use crate::parties::Resolver;
+use crate::parties::known::KnownAccounts;
 use crate::policy::Statement;
 use crate::policy::s3::{Bucket, S3Grant};
 use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
@@ -181,6 +185,9 @@ pub struct RuleContext {
     /// The suppressions of each role (tag and central file) that are past their `until`
     /// day, by role ARN.
     pub expired_suppressions: BTreeMap<String, Vec<ExpiredSuppression>>,
+    /// The list of known AWS accounts (none when it could not be read: then no account is
+    /// named by it, and the rules that judge accounts by it stay silent).
+    pub known_accounts: Option<&'static KnownAccounts>,
 }
 
 impl RuleContext {
@@ -209,6 +216,17 @@ impl RuleContext {
             lookback_days: None,
             today: None,
             expired_suppressions: BTreeMap::new(),
+            known_accounts: KnownAccounts::embedded().ok(),
+        }
+    }
+
+    /// Names the parties of `role` (see [`crate::parties`]).
+    pub fn resolver<'a>(&'a self, role: &'a RoleView<'_>) -> Resolver<'a> {
+        Resolver {
+            own_account: role.account_id(),
+            trusted: &self.trusted_accounts,
+            known: self.known_accounts,
+            vendor_tag: role.vendor_tag(),
         }
     }
 }

@@ -5,7 +5,8 @@ use super::{
     Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
     probe_unavailable, role_unused, s3_bucket_admin, s3_unexpected_delete, s3_unused_delete,
     s3_wildcard_bucket, suppression_expired, trust_any_principal, trust_confused_deputy,
-    trust_missing_external_id, trust_unscoped_federation, trust_weak_external_id,
+    trust_missing_external_id, trust_unknown_account, trust_unscoped_federation,
+    trust_vendor_mismatch, trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -14,6 +15,8 @@ pub static RULES: &[&Rule] = &[
     &trust_weak_external_id::RULE,
     &trust_unscoped_federation::RULE,
     &trust_confused_deputy::RULE,
+    &trust_vendor_mismatch::RULE,
+    &trust_unknown_account::RULE,
     &s3_wildcard_bucket::RULE,
     &s3_unused_delete::RULE,
     &s3_bucket_admin::RULE,
@@ -77,6 +80,8 @@ mod tests {
             "s3-unexpected-delete",
             "role-unused",
             "suppression-expired",
+            "trust-vendor-mismatch",
+            "trust-unknown-account",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }

@@ -68,16 +68,27 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             "Principal"
         };
         let conditions: Vec<String> = statement.conditions.iter().map(|c| c.describe()).collect();
+        // the party: `"*"` and NotPrincipal let in anyone, `{"AWS": "*"}` any AWS account
+        let party = if clause.negated
+            || clause
+                .items
+                .iter()
+                .any(|p| matches!(p, Principal::Any { aws_only: false }))
+        {
+            "anyone"
+        } else {
+            "any AWS account"
+        };
         out.push(role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(statement),
             format!(
-                "{} of the trust policy lets any AWS principal assume the role ({element} matches everyone{})",
+                "{party} can assume the role: {} of the trust policy has a {element} that matches everyone{}",
                 statement_label(statement),
-                if conditions.is_empty() { "" } else { "; its conditions do not restrict who the caller is" }
+                if conditions.is_empty() { "" } else { ", and its conditions do not restrict who the caller is" }
             ),
-            json!({ "element": element, "principal": clause.items, "conditions": conditions }),
+            json!({ "element": element, "principal": clause.items, "party": party, "conditions": conditions }),
             "Name the vendor's principal instead of `*` (`\"Principal\": {\"AWS\": \"arn:aws:iam::VENDOR_ACCOUNT:role/VENDOR_ROLE\"}`) and keep an `sts:ExternalId` condition, or add `\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-YOURORG\"}`".to_string(),
         ));
     }
@@ -118,6 +129,17 @@ mod tests {
             assert_eq!(f.len(), 1, "{st}");
             assert_eq!(f[0].severity, Severity::Critical);
             assert_eq!(f[0].statement.as_ref().unwrap().index, 0);
+            let party = if st.contains(r#""Principal":"*""#) || st.contains("NotPrincipal") {
+                "anyone"
+            } else {
+                "any AWS account"
+            };
+            assert!(
+                f[0].message
+                    .starts_with(&format!("{party} can assume the role")),
+                "{}",
+                f[0].message
+            );
         }
     }
 

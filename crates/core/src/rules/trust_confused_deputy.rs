@@ -2,6 +2,7 @@
 
 use super::{RoleView, Rule, RuleContext, statement_label};
 use crate::model::{Finding, PolicyRef, Severity};
+use crate::parties::service_name;
 use crate::policy::Effect;
 use crate::policy::adversary;
 use crate::policy::principal::{Caller, Principal};
@@ -62,6 +63,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 continue;
             }
             let caller = Caller::Service(name.clone());
+            let party = service_name(name);
             if !statement_grants(trust, statement, &caller, ASSUME_ROLE, &scenario) {
                 continue;
             }
@@ -76,10 +78,10 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 PolicyRef::Trust,
                 Some(statement),
                 format!(
-                    "{} trusts `{name}` without pinning aws:SourceAccount / aws:SourceArn to a known account: another customer of the service could have it assume this role",
+                    "{party}, acting for any of its customers, can assume the role: {} does not pin aws:SourceAccount / aws:SourceArn to a known account, so another customer of the service could have it assume this role",
                     statement_label(statement)
                 ),
-                json!({ "service": name, "source_conditions": conditions }),
+                json!({ "service": name, "party": party, "source_conditions": conditions }),
                 format!(
                     "Add `\"Condition\": {{\"StringEquals\": {{\"aws:SourceAccount\": \"{}\"}}}}` (and an `ArnLike` on `aws:SourceArn` naming your resource) to {}",
                     role.account_id(),
@@ -133,6 +135,13 @@ mod tests {
             );
             assert_eq!(f.len(), 1, "{cond}");
             assert_eq!(f[0].severity, Severity::Medium);
+            assert!(
+                f[0].message.starts_with(
+                    "AWS service qbusiness.amazonaws.com, acting for any of its customers, can assume the role"
+                ),
+                "{}",
+                f[0].message
+            );
         }
     }
 

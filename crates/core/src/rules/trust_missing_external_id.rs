@@ -45,30 +45,33 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             .conditions_on(EXTERNAL_ID)
             .map(|c| c.describe())
             .collect();
+        let principal = &fp.principal.value;
         let how = match (gap, conditions.is_empty()) {
-            (ExternalIdGap::Missing, true) => "no sts:ExternalId condition".to_string(),
+            (ExternalIdGap::Missing, true) => {
+                format!("trusts `{principal}` with no sts:ExternalId condition")
+            }
             (ExternalIdGap::Missing, false) => format!(
-                "`{}` passes when no external id is sent",
+                "trusts `{principal}`, and `{}` passes when no external id is sent",
                 conditions.join("`, `")
             ),
             (ExternalIdGap::AnyValue, _) => format!(
-                "`{}` accepts any external id the caller sends",
+                "trusts `{principal}`, and `{}` accepts any external id the caller sends",
                 conditions.join("`, `")
             ),
         };
+        let party = ctx.resolver(role).label(&fp.account);
         out.push(role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(fp.statement),
             format!(
-                "{} lets `{}` (account {}) assume the role without the external id: {how}",
+                "{party} can assume the role without the external id: {} {how}",
                 statement_label(fp.statement),
-                fp.principal.value,
-                fp.account
             ),
             json!({
                 "principal": fp.principal.value,
                 "account": fp.account,
+                "party": party,
                 "external_id_conditions": conditions,
                 "gap": match gap { ExternalIdGap::Missing => "missing", ExternalIdGap::AnyValue => "any-value" },
             }),
@@ -138,7 +141,40 @@ mod tests {
             assert_eq!(f.len(), 1, "{cond}");
             assert_eq!(f[0].severity, Severity::High);
             assert_eq!(f[0].evidence["account"], "428641199958");
+            assert!(
+                f[0].message.starts_with(
+                    "Upsolver (428641199958) can assume the role without the external id: statement 0 trusts `arn:aws:iam::428641199958:role/upsolver-role`"
+                ),
+                "{}",
+                f[0].message
+            );
+            assert_eq!(f[0].evidence["party"], "Upsolver (428641199958)");
         }
+    }
+
+    #[test]
+    fn names_who_is_behind_the_account() {
+        let doc = |account: &str| {
+            format!(
+                r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}}}"#
+            )
+        };
+        let datadog = run(&RULE, &role(&doc("464622532012"), &[], &[]));
+        assert!(
+            datadog[0]
+                .message
+                .starts_with("Datadog (464622532012) can assume the role without the external id"),
+            "{}",
+            datadog[0].message
+        );
+        let unknown = run(&RULE, &role(&doc("111122223333"), &[], &[]));
+        assert!(
+            unknown[0]
+                .message
+                .starts_with("unknown account 111122223333 can assume"),
+            "{}",
+            unknown[0].message
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use super::{RoleView, Rule, RuleContext, statement_label};
 use crate::model::{Finding, PolicyRef, Severity};
+use crate::parties::issuer_name;
 use crate::policy::condition::{Adversary, KeyState};
-use crate::policy::principal::{Caller, Principal};
+use crate::policy::principal::{Caller, Federation, IssuerKind, Principal, federation};
 use crate::policy::trust::{ASSUME_ROLE_WITH_WEB_IDENTITY, statement_grants};
 use crate::policy::{Effect, Scenario};
 use serde_json::json;
@@ -46,21 +47,20 @@ Fix
 /// Who the adversary can be for a provider: the keys it controls, their sample values, and the
 /// severity when nothing pins it.
 struct ProviderModel {
-    issuer: String,
+    /// Who is behind the issuer (`Google`, `EKS cluster <ID> (<region>)`).
+    party: String,
     keys: Vec<(String, Vec<String>)>,
     severity: Severity,
     fix_key: String,
 }
 
 fn model(provider: &str) -> Option<ProviderModel> {
-    let issuer = match provider.split_once(":oidc-provider/") {
-        Some((_, issuer)) => issuer.to_string(),
-        None if provider.contains(":saml-provider/") => return None,
-        None => provider.to_string(),
+    let Federation::WebIdentity(issuer) = federation(provider) else {
+        return None; // SAML: another protocol, other keys
     };
-    let key = |suffix: &str| format!("{issuer}:{suffix}");
-    let m = match issuer.as_str() {
-        "accounts.google.com" => ProviderModel {
+    let key = |suffix: &str| format!("{}:{suffix}", issuer.issuer);
+    let m = match issuer.kind {
+        IssuerKind::Google => ProviderModel {
             keys: vec![
                 (key("sub"), vec![]),
                 (key("aud"), vec![]),
@@ -68,22 +68,22 @@ fn model(provider: &str) -> Option<ProviderModel> {
             ],
             severity: Severity::Critical,
             fix_key: key("sub"),
-            issuer,
+            party: issuer_name(&issuer),
         },
-        "cognito-identity.amazonaws.com" => ProviderModel {
+        IssuerKind::Cognito => ProviderModel {
             keys: vec![(key("aud"), vec![])],
             severity: Severity::Critical,
             fix_key: key("aud"),
-            issuer,
+            party: issuer_name(&issuer),
         },
-        "graph.facebook.com" | "www.amazon.com" => ProviderModel {
+        IssuerKind::Facebook | IssuerKind::LoginWithAmazon => ProviderModel {
             keys: vec![(key("app_id"), vec![])],
             severity: Severity::High,
             fix_key: key("app_id"),
-            issuer,
+            party: issuer_name(&issuer),
         },
-        _ => {
-            let samples = if issuer.starts_with("token.actions.githubusercontent.com") {
+        IssuerKind::GitHubActions { .. } | IssuerKind::Eks { .. } | IssuerKind::Other { .. } => {
+            let samples = if matches!(issuer.kind, IssuerKind::GitHubActions { .. }) {
                 vec!["repo:connector-audit-adversary/repo:ref:refs/heads/main".to_string()]
             } else {
                 vec!["system:serviceaccount:connector-audit-adversary:default".to_string()]
@@ -92,7 +92,7 @@ fn model(provider: &str) -> Option<ProviderModel> {
                 keys: vec![(key("sub"), samples)],
                 severity: Severity::High,
                 fix_key: key("sub"),
-                issuer,
+                party: issuer_name(&issuer),
             }
         }
     };
@@ -127,7 +127,9 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 .conditions
                 .iter()
                 .map(|c| c.key.as_str())
-                .filter(|k| provider_of_key(k).is_some_and(|p| !p.eq_ignore_ascii_case(&m.issuer)));
+                .filter(|k| {
+                    provider_of_key(k).is_some_and(|p| provider_of_key(&m.fix_key) != Some(p))
+                });
             let scenario = others.fold(Scenario::new(), |s, k| s.with(k, KeyState::Absent));
             let scenario = m.keys.iter().fold(scenario, |s, (k, samples)| {
                 s.with(
@@ -160,17 +162,17 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 PolicyRef::Trust,
                 Some(statement),
                 format!(
-                    "{} lets any identity from `{}` assume the role: {} {}",
+                    "any identity from {} can assume the role: {} leaves {} unpinned{}",
+                    m.party,
                     statement_label(statement),
-                    m.issuer,
                     keys.join(" / "),
                     if conditions.is_empty() {
-                        "is not pinned".to_string()
+                        String::new()
                     } else {
-                        format!("is not pinned by `{}`", conditions.join("`, `"))
+                        format!(" (`{}` pins nothing)", conditions.join("`, `"))
                     }
                 ),
-                json!({ "provider": provider, "unpinned_keys": keys, "conditions": conditions }),
+                json!({ "provider": provider, "party": m.party, "unpinned_keys": keys, "conditions": conditions }),
                 format!(
                     "Add `\"Condition\": {{\"StringEquals\": {{\"{}\": \"<the exact identity>\"}}}}` to {} (no wildcards, not IfExists)",
                     m.fix_key,
@@ -228,6 +230,10 @@ mod tests {
         let f = run(&RULE, &role(&trust("accounts.google.com", "{}"), &[], &[]));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
+        assert_eq!(
+            f[0].message,
+            "any identity from Google can assume the role: statement 0 leaves accounts.google.com:sub / accounts.google.com:aud / accounts.google.com:oaud unpinned"
+        );
         for pinned in ["sub", "aud", "oaud"] {
             let c = format!(
                 r#"{{"StringEquals":{{"accounts.google.com:{pinned}":"107356127489012345678"}}}}"#
@@ -274,6 +280,13 @@ mod tests {
         let f = run(&RULE, &role(&trust(EKS, &aud_only), &[], &[]));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.starts_with(
+                "any identity from EKS cluster 5C2F9A17D3B84E60A1F7C9E2B4D8A613 (us-east-1) can assume the role"
+            ),
+            "{}",
+            f[0].message
+        );
         for sub in ["system:serviceaccount:*:*", "*", "system:serviceaccount:*"] {
             let c = format!(
                 r#"{{"StringLike":{{"{ISSUER}:sub":"{sub}"}},"StringEquals":{{"{ISSUER}:aud":"sts.amazonaws.com"}}}}"#
@@ -300,7 +313,12 @@ mod tests {
     fn github_and_saml() {
         let gh = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
         let any_repo = r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}"#;
-        assert_eq!(run(&RULE, &role(&trust(gh, any_repo), &[], &[])).len(), 1);
+        let f = run(&RULE, &role(&trust(gh, any_repo), &[], &[]));
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "any identity from GitHub Actions can assume the role: statement 0 leaves token.actions.githubusercontent.com:sub unpinned (`StringLike token.actions.githubusercontent.com:sub [repo:*]` pins nothing)"
+        );
         let my_org = r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}"#;
         assert!(run(&RULE, &role(&trust(gh, my_org), &[], &[])).is_empty());
         let saml = "arn:aws:iam::123456789012:saml-provider/Okta";

@@ -91,6 +91,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             continue;
         }
         reported.insert(fp.statement.index);
+        let party = ctx.resolver(role).label(&fp.account);
         let first = reasons
             .first()
             .and_then(|r| r["reason"].as_str())
@@ -101,11 +102,11 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             PolicyRef::Trust,
             Some(fp.statement),
             format!(
-                "{} requires an external id from `{}`, but the id is weak: {first}",
+                "{party} must send an external id to assume the role, but the id is weak: {first} ({} trusts `{}`)",
                 statement_label(fp.statement),
                 fp.principal.value
             ),
-            json!({ "principal": fp.principal.value, "account": fp.account, "weaknesses": reasons }),
+            json!({ "principal": fp.principal.value, "account": fp.account, "party": party, "weaknesses": reasons }),
             "Replace the value with the unique external id the vendor issued for your tenant (or 32 random characters registered with the vendor), one per vendor, under StringEquals without wildcards".to_string(),
         ));
     }
@@ -147,6 +148,13 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("wildcard"));
+        assert!(
+            f[0].message.starts_with(
+                "Upsolver (428641199958) must send an external id to assume the role, but the id is weak"
+            ),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
