@@ -116,6 +116,8 @@ string_enum! {
         MissingDocument => "MissingDocument",
         NoDefaultVersion => "NoDefaultVersion",
         NoSuchEntity => "NoSuchEntity",
+        /// No log prefix of the account in the trail's bucket holds a region folder.
+        NoCloudTrailLogs => "NoCloudTrailLogs",
         /// S3: the object does not exist.
         NoSuchKey => "NoSuchKey",
         NotAConnectorRole => "NotAConnectorRole",
@@ -124,6 +126,8 @@ string_enum! {
         InvalidPreviousReport => "InvalidPreviousReport",
         PreviousReportUnreadable => "PreviousReportUnreadable",
         TooLarge => "TooLarge",
+        /// A CloudTrail log file that is not gzip, not JSON, or not `{"Records": [...]}`.
+        UnreadableLogFile => "UnreadableLogFile",
         WrongAccount => "WrongAccount",
     }
 }
