@@ -154,6 +154,7 @@ fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
         star,
         [
             "iam:GetAccountAuthorizationDetails",
+            "organizations:DescribeOrganization",
             "organizations:ListAccounts"
         ]
     );
