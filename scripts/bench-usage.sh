@@ -3,7 +3,11 @@
 # layout) of REGIONS x DAYS files of RECORDS records each, served by moto, read by
 # `connector-audit audit --cloudtrail-bucket trail --lookback-days DAYS` under /usr/bin/time
 # (wall, peak RSS). The file body is generated once (Python, from the venv) and uploaded for
-# every day and region. Prints a Markdown section for BENCHMARKS.md.
+# every day and region. Like real trails it holds refused deletes (2% of the records carry
+# `errorCode` AccessDenied) and records with null fields (`resources: null`, 1%); stray
+# objects sit beside the log files (a folder marker and a note in every day's folder, a
+# `_CloudTrail-Digest/` folder where a region would be). Prints a Markdown section for
+# BENCHMARKS.md.
 # Environment: BENCH_TRAIL_DAYS (default 90), BENCH_TRAIL_REGIONS (default 2),
 # BENCH_TRAIL_RECORDS (records per file, default 50000).
 set -euo pipefail
@@ -39,7 +43,7 @@ names = ["GetObject"] * 70 + ["PutObject"] * 25 + ["DeleteObject"] * 5
 recs = []
 for n in range(records):
     role = f"connector-{rnd.randrange(20)}"
-    recs.append({"eventVersion": "1.10", "userIdentity": {"type": "AssumedRole", "principalId": f"AROAEXAMPLE{n % 97}:s",
+    rec = {"eventVersion": "1.10", "userIdentity": {"type": "AssumedRole", "principalId": f"AROAEXAMPLE{n % 97}:s",
         "arn": f"arn:aws:sts::{acct}:assumed-role/{role}/s{n % 13}", "accountId": acct,
         "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "arn": f"arn:aws:iam::{acct}:role/{role}",
             "accountId": acct, "userName": role}, "attributes": {"creationDate": "2026-01-01T00:00:00Z", "mfaAuthenticated": "false"}}},
@@ -50,15 +54,26 @@ for n in range(records):
         "responseElements": None, "additionalEventData": {"bytesTransferredIn": rnd.randrange(1 << 20), "x-amz-id-2": f"{rnd.getrandbits(128):032x}"},
         "requestID": f"{rnd.getrandbits(64):016X}", "eventID": f"{rnd.getrandbits(128):032x}", "readOnly": False,
         "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::exports/x"}, {"accountId": acct, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::exports"}],
-        "eventType": "AwsApiCall", "managementEvent": False, "recipientAccountId": acct, "eventCategory": "Data"})
+        "eventType": "AwsApiCall", "managementEvent": False, "recipientAccountId": acct, "eventCategory": "Data"}
+    draw = rnd.random()
+    if draw < 0.02:
+        rec.update(eventName="DeleteObject", errorCode="AccessDenied", errorMessage="Access Denied")
+    elif draw < 0.03:
+        rec["resources"] = None
+    recs.append(rec)
 raw = json.dumps({"Records": recs}).encode()
 body = gzip.compress(raw, 6)
 today = datetime.datetime.now(datetime.timezone.utc).date()
 region_names = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"][:regions]
+base = f"AWSLogs/{acct}/CloudTrail/"
+s3.put_object(Bucket="trail", Key=f"{base}_CloudTrail-Digest/{acct}_CloudTrail-Digest_us-east-1_bench_us-east-1_20260101T0000Z.json.gz", Body=b"{}")
 for back in range(days):
     d = today - datetime.timedelta(days=back)
     for r in region_names:
-        s3.put_object(Bucket="trail", Key=f"AWSLogs/{acct}/CloudTrail/{r}/{d:%Y/%m/%d}/{acct}_CloudTrail_{r}_{d:%Y%m%d}T0000Z_bench.json.gz", Body=body)
+        day = f"{base}{r}/{d:%Y/%m/%d}/"
+        s3.put_object(Bucket="trail", Key=f"{day}{acct}_CloudTrail_{r}_{d:%Y%m%d}T0000Z_Mu0KsOhtH1ar15ZZ.json.gz", Body=body)
+        s3.put_object(Bucket="trail", Key=day, Body=b"")
+        s3.put_object(Bucket="trail", Key=f"{day}README.txt", Body=b"copied by hand")
 open(out, "w").write(f"{len(body)} {len(raw)}\n")
 PY
 read -r gz raw <"$work/sizes"
@@ -66,12 +81,13 @@ files=$((days * regions))
 /usr/bin/time -f '%e %M' -o "$work/time" "$TARGET/release/connector-audit" audit --format json --fail-on critical \
     --cloudtrail-bucket trail --lookback-days "$days" >"$work/report.json" || [ $? -eq 1 ]
 read -r wall rss < <(tail -1 "$work/time")
-read -r scanned coverage < <(python3 -c 'import json,sys; u=json.load(open(sys.argv[1]))["usage"]; print(u["events_scanned"], u["coverage"])' "$work/report.json")
+read -r scanned coverage denied skipped < <(python3 -c 'import json,sys; u=json.load(open(sys.argv[1]))["usage"]; print(u["events_scanned"], u["coverage"], u.get("denied_deletes", "n/a"), u.get("objects_skipped", "n/a"))' "$work/report.json")
 echo "### $(date -u '+%Y-%m-%d %H:%M UTC'): CloudTrail scan against moto"
 echo
 echo "- System: \`$(uname -srm)\`, $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "- moto $("$VENV/bin/pip" show moto 2>/dev/null | awk '/^Version/{print $2}') server on loopback; release build"
 echo "- Trail: $regions region(s) x $days day(s) = $files files of $records records; $gz bytes compressed, $raw bytes of JSON per file"
+echo "- Refused deletes read: $denied; stray objects and folders skipped: $skipped"
 echo "- Command: \`connector-audit audit --cloudtrail-bucket trail --lookback-days $days --format json\` (20 connector roles)"
 echo
 echo "| Files | Records scanned | Compressed MB | Wall (s) | Records/s | Compressed MB/s | Peak RSS (MiB) | Coverage |"

@@ -25,6 +25,10 @@ const UNSCOPABLE: &[(&str, &str)] = &[
         "organizations:ListAccounts",
         "Organizations defines no resource type for it (only with OrgAuditRoleName): `*` is the only form AWS accepts",
     ),
+    (
+        "organizations:DescribeOrganization",
+        "Organizations defines no resource type for it (only with CloudTrailBucket, to find an organization trail's folder when the bucket's AWSLogs/ cannot be listed): `*` is the only form AWS accepts",
+    ),
 ];
 
 fn read(name: &str) -> Value {
@@ -150,6 +154,7 @@ fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
         star,
         [
             "iam:GetAccountAuthorizationDetails",
+            "organizations:DescribeOrganization",
             "organizations:ListAccounts"
         ]
     );
@@ -235,6 +240,32 @@ fn the_function_enters_member_accounts_only_through_the_org_role() {
     assert!(
         policies.contains(r#"{"!If":["OrgEnabled",{"Sid":"ListOrganizationAccounts""#),
         "{policies}"
+    );
+}
+
+/// The trail is read, and the organization's id asked for, only when a trail is configured.
+#[test]
+fn the_function_reads_the_trail_and_its_organization_only_with_a_trail() {
+    let t = template();
+    let policies =
+        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    for sid in ["ListTrail", "ReadTrail", "FindOrganizationTrail"] {
+        assert!(
+            policies.contains(&format!(
+                r#"{{"!If":["HasCloudTrailBucket",{{"Sid":"{sid}""#
+            )),
+            "{sid}: {policies}"
+        );
+    }
+    let statements = execution_role_statements();
+    let find: Vec<&Json> = statements
+        .iter()
+        .filter(|s| s.get("Sid").and_then(Json::as_str) == Some("FindOrganizationTrail"))
+        .collect();
+    assert_eq!(find.len(), 1, "{statements:#?}");
+    assert_eq!(
+        list(&find[0]["Action"]),
+        ["organizations:DescribeOrganization"]
     );
 }
 

@@ -15,7 +15,8 @@
 //! - [`audit`]: the audit itself: select connector roles, run the rules, build the report.
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
 //! - [`probe`]: the probe's plan: session policy, keys, buckets in scope, predictions.
-//! - [`usage`]: CloudTrail log files read record by record; deletes by role; coverage.
+//! - [`usage`]: where a trail's (or an organization trail's) log files are, read record by
+//!   record and leniently; successful and refused deletes and last activity by role; coverage.
 //! - [`suppress`]: accepted findings: the `connector-audit-ignore` tag, the central file.
 //! - [`baseline`]: new, known and resolved findings against the previous report.
 //! - [`org`]: an organization's accounts, and their reports merged into one.

@@ -120,6 +120,8 @@ string_enum! {
         MissingDocument => "MissingDocument",
         NoDefaultVersion => "NoDefaultVersion",
         NoSuchEntity => "NoSuchEntity",
+        /// No log prefix of the account in the trail's bucket holds a region folder.
+        NoCloudTrailLogs => "NoCloudTrailLogs",
         /// S3: the object does not exist.
         NoSuchKey => "NoSuchKey",
         NotAConnectorRole => "NotAConnectorRole",
@@ -128,6 +130,8 @@ string_enum! {
         InvalidPreviousReport => "InvalidPreviousReport",
         PreviousReportUnreadable => "PreviousReportUnreadable",
         TooLarge => "TooLarge",
+        /// A CloudTrail log file that is not gzip, not JSON, or not `{"Records": [...]}`.
+        UnreadableLogFile => "UnreadableLogFile",
         WrongAccount => "WrongAccount",
     }
 }

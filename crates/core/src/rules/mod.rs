@@ -12,6 +12,7 @@ mod probe_static_mismatch;
 mod probe_unavailable;
 mod role_unused;
 mod s3_bucket_admin;
+mod s3_denied_delete;
 mod s3_unexpected_delete;
 mod s3_unused_delete;
 mod s3_wildcard_bucket;

@@ -3,10 +3,10 @@
 
 use super::{
     Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
-    probe_unavailable, role_unused, s3_bucket_admin, s3_unexpected_delete, s3_unused_delete,
-    s3_wildcard_bucket, suppression_expired, trust_any_principal, trust_confused_deputy,
-    trust_missing_external_id, trust_unknown_account, trust_unscoped_federation,
-    trust_vendor_mismatch, trust_weak_external_id,
+    probe_unavailable, role_unused, s3_bucket_admin, s3_denied_delete, s3_unexpected_delete,
+    s3_unused_delete, s3_wildcard_bucket, suppression_expired, trust_any_principal,
+    trust_confused_deputy, trust_missing_external_id, trust_unknown_account,
+    trust_unscoped_federation, trust_vendor_mismatch, trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -26,6 +26,7 @@ pub static RULES: &[&Rule] = &[
     &probe_static_mismatch::RULE,
     &probe_unavailable::RULE,
     &s3_unexpected_delete::RULE,
+    &s3_denied_delete::RULE,
     &role_unused::RULE,
     &suppression_expired::RULE,
 ];
@@ -82,6 +83,7 @@ mod tests {
             "suppression-expired",
             "trust-vendor-mismatch",
             "trust-unknown-account",
+            "s3-denied-delete",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }

@@ -17,7 +17,9 @@ What it flags
   With a CloudTrail trail configured (CLOUDTRAIL_BUCKET, --cloudtrail-bucket), a role whose
   `connector-access` tag excludes deleting (`read`, `write`, `append`, `read-write`) and whose
   sessions made S3 delete events (DeleteObject, DeleteObjects, DeleteObjectVersion) in the
-  look-back window. Evidence: how many, the latest time, the buckets.
+  look-back window. Only requests that succeeded count: a delete that AWS refused
+  (`errorCode` AccessDenied) deleted nothing (see s3-denied-delete). Evidence: how many, the
+  latest time, the buckets, and how many other delete requests were refused.
 
 Why it matters
   Either the tag is wrong (and the audit of the role's grants with it), or a connector that
@@ -63,6 +65,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             "count": deletes.count,
             "last_delete": deletes.last,
             "buckets": deletes.buckets,
+            "denied_deletes": usage.denied.get(&role.snapshot.arn).map_or(0, |d| d.count),
             "window_days": usage.window_days,
             "access": access.as_str(),
         }),
@@ -105,6 +108,7 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].evidence["count"], 12);
         assert_eq!(f[0].evidence["buckets"][0], "exports");
+        assert_eq!(f[0].evidence["denied_deletes"], 0);
         assert!(run("full", 12).is_empty());
         assert!(run("read", 0).is_empty());
     }
