@@ -17,6 +17,7 @@ mod parser_props;
 mod parties;
 mod probe;
 mod secrets;
+mod semantics;
 mod suppressions;
 mod template;
 mod usage;

@@ -281,6 +281,14 @@ pub async fn seed_from_dump(conf: &aws_config::SdkConfig, dump: &Value) {
                 .await
                 .unwrap();
         }
+        if let Some(boundary) = r["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str() {
+            iam.put_role_permissions_boundary()
+                .role_name(name)
+                .permissions_boundary(boundary)
+                .send()
+                .await
+                .unwrap();
+        }
     }
 }
 
