@@ -243,7 +243,7 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::fakes::{Memory, Org, Roles, Topic};
+    use crate::app::fakes::{Memory, Org, Roles, Topic, env};
     use crate::app::ports::{FindingSink, ReportStore};
     use crate::model::{Report, Severity};
     use serde_json::json;
@@ -513,14 +513,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, HandlerError::NoOrgRole), "{e}");
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
     }
 
     #[test]
