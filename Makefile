@@ -1,16 +1,19 @@
 # connector-audit: the two commands the README promises, and their parts.
 #   make demo   emulator + seed vendors' account + the Lambda function + report + SNS messages
 #   make test   everything CI requires: fmt, clippy -D warnings, unit/integration/property tests
-#               (against moto), template lint, sam build, the built bootstrap driven end to end
+#               (against moto; the IAM decisions against an independent simulator, 2,000 cases),
+#               template lint, sam build, the built bootstrap driven end to end
+#   make difftest  the differential test of the IAM evaluator alone, 100,000 cases
 # Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt.
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 LINT_VENV := .venv-lint
+SIMULATOR := tests/simulator
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 
-.PHONY: test venv fmt-check clippy core layers unit template-lint sam-build lambda-e2e demo bench
+.PHONY: test venv simulator fmt-check clippy core layers unit difftest template-lint sam-build lambda-e2e demo bench
 
 test: venv fmt-check clippy core layers unit template-lint lambda-e2e
 
@@ -26,6 +29,16 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 	rm -rf $(LINT_VENV)
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-lint.txt
+	touch $@
+
+# the independent IAM simulator the differential test compares against (@cloud-copilot/iam-simulate,
+# AGPL: test time only, a separate node process, never linked or shipped), exactly as locked
+simulator: $(SIMULATOR)/node_modules/.package-lock.json
+
+$(SIMULATOR)/node_modules/.package-lock.json: $(SIMULATOR)/package.json $(SIMULATOR)/package-lock.json
+	@echo "simulator: npm ci in $(SIMULATOR) (test-time only, never shipped)"
+	cd $(SIMULATOR) && npm ci --no-audit --no-fund --loglevel=http
+	@cd $(SIMULATOR) && out="$$(node selftest.mjs)" || { echo "$$out"; exit 1; }; echo "selftest: $$(echo "$$out" | tail -n 1)"
 	touch $@
 
 fmt-check:
@@ -46,9 +59,15 @@ layers:
 	else echo "connector-audit-core: $$(echo "$$tree" | sort -u | wc -l) crates, none of aws-*, tokio, lambda_runtime, clap, anyhow"; fi
 
 # the application's unit tests (in-memory ports), the emulator integration tests (one
-# binary, tests/it), the binaries and the doc examples (examples/ are built too)
-unit: venv
+# binary, tests/it, with the differential test's 2,000 cases), the binaries and the doc
+# examples (examples/ are built too)
+unit: venv simulator
 	$(CARGO) test --locked --workspace
+
+# the request evaluator against the independent simulator, 100,000 generated cases; prints the
+# agreement, the documented divergences (tests/simulator/DIVERGENCES.md) and the disagreements
+difftest: simulator
+	DIFFTEST_CASES=100000 $(CARGO) test --locked --test it difftest -- --nocapture
 
 template-lint: venv
 	scripts/lint-template.sh

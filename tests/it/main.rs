@@ -1,6 +1,7 @@
 //! The integration tests, in one binary so that the AWS SDK is linked once. Most run against
 //! the AWS emulator (moto server, pinned in requirements-dev.txt, from the project's venv:
 //! `make venv`); some drive the built binaries, the template, or a fault-injecting proxy.
+//! `difftest` needs none of them but node and the pinned IAM simulator (`make simulator`).
 //! The core's own tests (`cargo test -p connector-audit-core`) need none of this.
 
 mod support;
@@ -8,6 +9,7 @@ mod support;
 mod bad_input;
 mod change;
 mod check;
+mod difftest;
 mod faults;
 mod formats;
 mod live;

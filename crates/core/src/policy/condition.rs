@@ -152,7 +152,8 @@ impl BaseOperator {
         matches!(self.positive(), StringLike | ArnLike | ArnEquals)
     }
 
-    fn is_string_or_arn(self) -> bool {
+    /// String and ARN operators: the ones that compare text (and take policy variables).
+    pub fn is_string_or_arn(self) -> bool {
         use BaseOperator::*;
         matches!(
             self.positive(),
@@ -275,6 +276,7 @@ impl Adversary {
         }
         let sample_hit = self.samples.iter().any(|s| match op {
             BaseOperator::StringEqualsIgnoreCase => s.eq_ignore_ascii_case(pattern),
+            BaseOperator::ArnEquals | BaseOperator::ArnLike => wildcard::matches_arn(pattern, s),
             o if o.takes_wildcards() => wildcard::matches(pattern, s),
             _ => s == pattern,
         });
@@ -301,7 +303,7 @@ impl Condition {
             None => Truth::Unknown,
             Some(KeyState::Absent) => {
                 if op.base == BaseOperator::Null {
-                    self.null_expects_absent()
+                    self.null_holds(false)
                 } else if op.if_exists
                     || op.qualifier == Some(SetQualifier::ForAllValues)
                     || (op.base.is_negated() && op.qualifier.is_none())
@@ -330,7 +332,7 @@ impl Condition {
     fn evaluate_adversary_value(&self, adv: &Adversary) -> Truth {
         let op = &self.operator;
         if op.base == BaseOperator::Null {
-            return self.null_expects_absent().not();
+            return self.null_holds(true);
         }
         if !op.base.is_string_or_arn() {
             return Truth::Unknown;
@@ -346,22 +348,21 @@ impl Condition {
         if op.base.is_negated() { any.not() } else { any }
     }
 
-    fn null_expects_absent(&self) -> Truth {
-        // `Null: true` holds when the key is absent; several values are ORed.
-        let wants_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
-        let wants_present = self.values.iter().any(|v| v.eq_ignore_ascii_case("false"));
-        match (wants_absent, wants_present) {
-            (true, false) => Truth::True,
-            (false, _) => Truth::False,
-            (true, true) => Truth::Unknown,
+    /// `Null`: `true` holds when the key is absent, `false` when it is present; several values
+    /// are ORed, so `[true, false]` always holds.
+    fn null_holds(&self, present: bool) -> Truth {
+        let wanted = if present { "false" } else { "true" };
+        if self.values.iter().any(|v| v.eq_ignore_ascii_case(wanted)) {
+            Truth::True
+        } else {
+            Truth::False
         }
     }
 
     fn evaluate_known(&self, request: &[String]) -> Truth {
         let op = &self.operator;
         if op.base == BaseOperator::Null {
-            // present
-            return self.null_expects_absent().not();
+            return self.null_holds(true);
         }
         let positive = op.base.positive();
         let one = |r: &str| -> bool {
@@ -403,7 +404,8 @@ fn value_matches(op: BaseOperator, pattern: &str, value: &str) -> bool {
     match op {
         StringEquals => pattern == value,
         StringEqualsIgnoreCase => pattern.to_lowercase() == value.to_lowercase(),
-        StringLike | ArnEquals | ArnLike => wildcard::matches(pattern, value),
+        StringLike => wildcard::matches(pattern, value),
+        ArnEquals | ArnLike => wildcard::matches_arn(pattern, value),
         Bool => pattern.eq_ignore_ascii_case(value),
         BinaryEquals => pattern == value,
         NumericEquals
@@ -692,6 +694,42 @@ mod tests {
             cond("Null", "k", &["false"]).evaluate(Some(&known(&["x"]))),
             Truth::True
         );
+    }
+
+    #[test]
+    fn arn_operators_compare_component_by_component() {
+        let arn = known(&["arn:aws:iam::111122223333:role/app"]);
+        // five components: matches no ARN, so the negated operator holds
+        assert_eq!(
+            cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*"]).evaluate(Some(&arn)),
+            Truth::False
+        );
+        assert_eq!(
+            cond("ArnNotLike", "aws:PrincipalArn", &["arn:aws:iam::*"]).evaluate(Some(&arn)),
+            Truth::True
+        );
+        assert_eq!(
+            cond("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"]).evaluate(Some(&arn)),
+            Truth::True
+        );
+        // StringLike reads the whole text
+        assert_eq!(
+            cond("StringLike", "aws:PrincipalArn", &["arn:aws:iam::*"]).evaluate(Some(&arn)),
+            Truth::True
+        );
+    }
+
+    #[test]
+    fn null_with_both_values_always_holds() {
+        // values of one key are ORed: `Null: [true, false]` holds whether the key is there or
+        // not (it used to be Unknown, so a concrete request could not be decided)
+        let both = cond("Null", "k", &["true", "false"]);
+        assert_eq!(both.evaluate(Some(&KeyState::Absent)), Truth::True);
+        assert_eq!(both.evaluate(Some(&known(&["x"]))), Truth::True);
+        assert_eq!(both.evaluate(Some(&adv())), Truth::True);
+        let neither = cond("Null", "k", &["yes"]);
+        assert_eq!(neither.evaluate(Some(&KeyState::Absent)), Truth::False);
+        assert_eq!(neither.evaluate(Some(&known(&["x"]))), Truth::False);
     }
 
     #[test]

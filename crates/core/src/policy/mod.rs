@@ -6,6 +6,9 @@
 //! - [`document`]: the model ([`Policy`], [`Statement`]) and its parser.
 //! - [`principal`], [`condition`], [`wildcard`]: the parts of a statement and their matching.
 //! - [`eval`]: statement applicability and decisions under a [`Scenario`].
+//! - [`request`]: one concrete request (caller, action, resource, context) and AWS's decision
+//!   on it across identity-based policies, trust policy, permissions boundary and SCPs: the
+//!   ground truth the differential test checks against an independent simulator.
 //! - [`trust`]: external ids and foreign principals; [`s3`]: effective S3 permissions over
 //!   the [`s3_actions`] table.
 
@@ -16,6 +19,7 @@ pub mod document;
 pub mod duplicates;
 pub mod eval;
 pub mod principal;
+pub mod request;
 pub mod s3;
 pub mod s3_actions;
 pub mod services;

@@ -197,22 +197,71 @@ pub enum Caller {
     Federated(String),
 }
 
+/// How a `Principal` entry names a caller, from the most direct to the least. The difference
+/// matters where AWS lets a resource policy grant on its own: in the caller's own account a
+/// trust policy naming the account (`:root`) only delegates to the caller's identity-based
+/// policies, and an implicit deny of a permissions boundary is lifted only by a grant made to
+/// the caller itself (see [`super::request`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Naming {
+    /// The caller's account (`123456789012`, `arn:aws:iam::123456789012:root`).
+    Account,
+    /// The role whose session the caller is.
+    RoleOfSession,
+    /// Every principal but the listed ones (`NotPrincipal`), the caller not among them.
+    AllBut,
+    /// The caller itself: its ARN, its service name, its identity provider.
+    Identity,
+    /// Everyone (`"*"`, or `{"AWS": "*"}` for an AWS caller).
+    Everyone,
+}
+
 impl Principal {
     /// Does this policy principal designate the caller?
     pub fn designates(&self, caller: &Caller) -> bool {
+        self.naming(caller).is_some()
+    }
+
+    /// How this policy principal names the caller, if it does.
+    pub fn naming(&self, caller: &Caller) -> Option<Naming> {
         match (self, caller) {
-            (Principal::Any { aws_only }, c) => !aws_only || matches!(c, Caller::Aws { .. }),
+            (Principal::Any { aws_only }, c) => {
+                (!aws_only || matches!(c, Caller::Aws { .. })).then_some(Naming::Everyone)
+            }
             (Principal::Aws(p), Caller::Aws { arn, account }) => {
                 if p.is_account() {
-                    p.account.as_deref() == Some(account.as_str())
+                    (p.account.as_deref() == Some(account.as_str())).then_some(Naming::Account)
+                } else if p.value == *arn {
+                    Some(Naming::Identity)
                 } else {
-                    p.value == *arn || session_of(arn).is_some_and(|role| role == p.value)
+                    names_role_of_session(&p.value, arn).then_some(Naming::RoleOfSession)
                 }
             }
-            (Principal::Service { name }, Caller::Service(s)) => name.eq_ignore_ascii_case(s),
-            (Principal::Federated { provider }, Caller::Federated(f)) => provider == f,
-            _ => false,
+            (Principal::Service { name }, Caller::Service(s)) => {
+                name.eq_ignore_ascii_case(s).then_some(Naming::Identity)
+            }
+            (Principal::Federated { provider }, Caller::Federated(f)) => {
+                (provider == f).then_some(Naming::Identity)
+            }
+            _ => None,
         }
+    }
+}
+
+/// Does `role_arn` name the role whose session `session_arn` is? A session's ARN carries the
+/// role's name but not its path (`role/team/app` -> `assumed-role/app/s1`; IAM User Guide,
+/// "IAM identifiers"), so the path is left out of the comparison.
+fn names_role_of_session(role_arn: &str, session_arn: &str) -> bool {
+    let Some(role) = session_of(session_arn) else {
+        return false;
+    };
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => resource
+            .strip_prefix("role/")
+            .and_then(|path_and_name| path_and_name.rsplit('/').next())
+            .is_some_and(|name| role == format!("arn:{partition}:iam::{account}:role/{name}")),
+        _ => false,
     }
 }
 
@@ -285,6 +334,8 @@ mod tests {
             account: "111122223333".into(),
         };
         assert!(resolve_aws("arn:aws:iam::111122223333:role/vendor").designates(&session));
+        assert!(!resolve_aws("arn:aws:iam::111122223333:role/vendor-2").designates(&session));
+        assert!(!resolve_aws("arn:aws:iam::999999999999:role/vendor").designates(&session));
         let svc = Caller::Service("qbusiness.amazonaws.com".into());
         assert!(!Principal::Any { aws_only: true }.designates(&svc));
         assert!(Principal::Any { aws_only: false }.designates(&svc));
@@ -355,6 +406,27 @@ mod tests {
             federation("arn:aws:iam::123456789012:saml-provider/Okta"),
             Federation::Saml { name: "Okta" }
         );
+    }
+
+    #[test]
+    fn a_role_with_a_path_designates_its_sessions() {
+        // the session ARN drops the role's path: `role/team/vendor` assumed is
+        // `assumed-role/vendor/s1` (found by the differential test: the role with a path did
+        // not match its own sessions, so a trust Deny naming it let them through)
+        let session = Caller::Aws {
+            arn: "arn:aws:sts::111122223333:assumed-role/vendor/s1".into(),
+            account: "111122223333".into(),
+        };
+        let with_path = resolve_aws("arn:aws:iam::111122223333:role/team/vendor");
+        assert_eq!(with_path.naming(&session), Some(Naming::RoleOfSession));
+        assert!(!resolve_aws("arn:aws:iam::111122223333:role/team/other").designates(&session));
+        // the role itself is named by its full ARN only
+        let role = Caller::Aws {
+            arn: "arn:aws:iam::111122223333:role/team/vendor".into(),
+            account: "111122223333".into(),
+        };
+        assert_eq!(with_path.naming(&role), Some(Naming::Identity));
+        assert!(!resolve_aws("arn:aws:iam::111122223333:role/vendor").designates(&role));
     }
 
     #[test]

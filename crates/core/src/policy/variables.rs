@@ -10,8 +10,10 @@
 //! and `${$}` stand for the literal characters; `${key, 'default'}` gives a default when the
 //! key is absent; "session tags override role tags with the same key" (IAM User Guide,
 //! "Passing session tags in AWS STS"), and a caller may pass them only when the trust policy
-//! allows it `sts:TagSession`. PURE.
+//! allows it `sts:TagSession`. [`resolve_for_request`] resolves them instead against the
+//! context of one concrete request (for [`super::request`]). PURE.
 
+use super::condition::{Condition, KeyState, Operator, Truth};
 use super::document::{Clause, Policy};
 use std::collections::BTreeMap;
 
@@ -68,34 +70,7 @@ impl Context {
 
     /// `text` with its variables resolved; `None` when it can match nothing.
     fn substitute(&self, text: &str) -> Option<String> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(rest.get(..start)?);
-            let after = rest.get(start + 2..)?;
-            let Some(end) = after.find('}') else {
-                // no closing brace: literal text
-                out.push_str(rest.get(start..)?);
-                return Some(out);
-            };
-            let inner = after.get(..end)?;
-            rest = after.get(end + 1..)?;
-            let (key, default) = match inner.split_once(',') {
-                Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_string())),
-                None => (inner.trim(), None),
-            };
-            match key {
-                "*" | "?" | "$" => out.push_str(key),
-                _ => match (self.resolve(key), default) {
-                    (Resolution::Value(v), _) => out.push_str(&v),
-                    (Resolution::Anything, _) => out.push('*'),
-                    (Resolution::Nothing, Some(d)) => out.push_str(&d),
-                    (Resolution::Nothing, None) => return None,
-                },
-            }
-        }
-        out.push_str(rest);
-        Some(out)
+        substitute_with(text, |key| self.resolve(key))
     }
 
     fn clause(&self, clause: &Clause<String>) -> Clause<String> {
@@ -112,16 +87,7 @@ impl Context {
 
     /// The policy with its variables resolved (only `2012-10-17` documents have variables).
     pub fn resolve_policy(&self, policy: &Policy) -> Policy {
-        if policy.version.as_deref() != Some("2012-10-17")
-            || !policy.statements.iter().any(|s| {
-                s.resource
-                    .as_ref()
-                    .is_some_and(|r| r.items.iter().any(|i| i.contains("${")))
-                    || s.conditions
-                        .iter()
-                        .any(|c| c.values.iter().any(|v| v.contains("${")))
-            })
-        {
+        if !has_variables(policy) {
             return policy.clone();
         }
         let mut out = policy.clone();
@@ -137,6 +103,121 @@ impl Context {
             }
         }
         out
+    }
+}
+
+/// `text` with each `${key}` / `${key, 'default'}` replaced through `resolve`; `None` when a
+/// variable can be nothing (no value, no default): the text then matches nothing. `${*}`,
+/// `${?}` and `${$}` stand for those characters; a `${` without its `}` is literal text.
+fn substitute_with(text: &str, resolve: impl Fn(&str) -> Resolution) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(rest.get(..start)?);
+        let after = rest.get(start + 2..)?;
+        let Some(end) = after.find('}') else {
+            // no closing brace: literal text
+            out.push_str(rest.get(start..)?);
+            return Some(out);
+        };
+        let inner = after.get(..end)?;
+        rest = after.get(end + 1..)?;
+        let (key, default) = match inner.split_once(',') {
+            Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_string())),
+            None => (inner.trim(), None),
+        };
+        match key {
+            "*" | "?" | "$" => out.push_str(key),
+            _ => match (resolve(key), default) {
+                (Resolution::Value(v), _) => out.push_str(&v),
+                (Resolution::Anything, _) => out.push('*'),
+                (Resolution::Nothing, Some(d)) => out.push_str(&d),
+                (Resolution::Nothing, None) => return None,
+            },
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn has_variables(policy: &Policy) -> bool {
+    policy.version.as_deref() == Some("2012-10-17")
+        && policy.statements.iter().any(|s| {
+            s.resource
+                .as_ref()
+                .is_some_and(|r| r.items.iter().any(|i| i.contains("${")))
+                || s.conditions
+                    .iter()
+                    .any(|c| c.values.iter().any(|v| v.contains("${")))
+        })
+}
+
+/// The policy with its variables replaced by the values of one concrete request: `value_of`
+/// gives a key's value when the request holds exactly one (keys compare case-insensitively;
+/// a key that is absent, or multivalued, has none: the IAM User Guide, "Single-valued vs.
+/// multivalued context keys", says only single-valued keys can be variables).
+///
+/// Where variables count follows the IAM User Guide, "IAM policy elements: Variables and
+/// tags" (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>):
+/// "You can use policy variables in the Resource element and in string comparisons in the
+/// Condition element" (string and ARN operators here), only in `2012-10-17` documents; a
+/// variable without value takes its default, and otherwise "If AWS cannot resolve a variable
+/// this might cause the entire statement to be invalid". Read for one request: a `Resource`
+/// item that cannot be resolved matches nothing (a `NotResource` one excludes nothing); a
+/// condition value that cannot be resolved is one the key never equals, so a positive
+/// operator cannot hold by it, and a negated operator (`StringNotEquals`: the key equals none
+/// of the values) cannot hold at all once the key is present.
+pub fn resolve_for_request(policy: &Policy, value_of: impl Fn(&str) -> Option<String>) -> Policy {
+    if !has_variables(policy) {
+        return policy.clone();
+    }
+    let resolve = |key: &str| value_of(key).map_or(Resolution::Nothing, Resolution::Value);
+    let mut out = policy.clone();
+    for s in &mut out.statements {
+        if let Some(r) = &s.resource {
+            s.resource = Some(Clause {
+                negated: r.negated,
+                items: r
+                    .items
+                    .iter()
+                    .filter_map(|item| substitute_with(item, resolve))
+                    .collect(),
+            });
+        }
+        for c in &mut s.conditions {
+            if !c.operator.base.is_string_or_arn() {
+                continue;
+            }
+            let resolved: Vec<Option<String>> = c
+                .values
+                .iter()
+                .map(|v| substitute_with(v, resolve))
+                .collect();
+            if c.operator.base.is_negated() && resolved.iter().any(Option::is_none) {
+                *c = never_holds_when_present(c);
+            } else {
+                c.values = resolved.into_iter().flatten().collect();
+            }
+        }
+    }
+    out
+}
+
+/// A condition that holds exactly where `c` does when its key is absent, and never when the
+/// key is present.
+fn never_holds_when_present(c: &Condition) -> Condition {
+    let holds_when_absent = c.evaluate(Some(&KeyState::Absent)) == Truth::True;
+    let (operator, values) = if holds_when_absent {
+        // `Null: true` holds exactly when the key is absent
+        ("Null", vec!["true".to_string()])
+    } else {
+        // no value to equal: never holds
+        ("StringEquals", Vec::new())
+    };
+    Condition {
+        operator: Operator::parse(operator).unwrap_or_else(|| c.operator.clone()),
+        key: c.key.clone(),
+        values,
     }
 }
 

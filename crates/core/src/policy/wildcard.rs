@@ -25,6 +25,18 @@ pub fn matches_ignore_case(pattern: &str, text: &str) -> bool {
     glob(&p, &t, |a, b| a == b)
 }
 
+/// Does the ARN `text` match the ARN `pattern` (`ArnLike`, `ArnEquals`)? "Each of the six
+/// colon-delimited components of the ARN is checked separately and each can include
+/// multi-character match wildcards (*) or single-character match wildcards (?)" (IAM User
+/// Guide, "IAM JSON policy elements: Condition operators", ARN condition operators): a
+/// wildcard does not reach across a colon into the next component, and a pattern without six
+/// components matches no ARN. The sixth component (the resource) is the rest of the text.
+pub fn matches_arn(pattern: &str, text: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let t: Vec<&str> = text.splitn(6, ':').collect();
+    p.len() == 6 && t.len() == 6 && p.iter().zip(t.iter()).all(|(p, t)| matches(p, t))
+}
+
 /// True when the pattern holds a `*` or `?`.
 pub fn has_wildcard(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
@@ -127,6 +139,42 @@ mod tests {
         assert!(matches("caf?", "café"));
         assert!(matches_ignore_case("ÉTÉ*", "été-2026"));
         assert!(!matches("a?c", "abbc"));
+    }
+
+    #[test]
+    fn arns_match_component_by_component() {
+        // found by the differential test: `arn:aws:iam::*` matched every IAM ARN as text, but
+        // AWS checks the six components one by one, and this pattern has five
+        assert!(!matches_arn(
+            "arn:aws:iam::*",
+            "arn:aws:iam::111122223333:role/app"
+        ));
+        assert!(matches(
+            "arn:aws:iam::*",
+            "arn:aws:iam::111122223333:role/app"
+        ));
+        assert!(matches_arn(
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::111122223333:role/team/app"
+        ));
+        assert!(matches_arn(
+            "arn:aws:*:*:111122223333:*",
+            "arn:aws:iam::111122223333:user/alice"
+        ));
+        // a `*` stays inside its component
+        assert!(!matches_arn(
+            "arn:aws:*:111122223333:*:*",
+            "arn:aws:iam::111122223333:role/app"
+        ));
+        assert!(matches_arn(
+            "arn:aws:glue:us-east-1:1111????3333:job/*",
+            "arn:aws:glue:us-east-1:111122223333:job/etl:v2"
+        ));
+        assert!(!matches_arn("*", "arn:aws:iam::111122223333:role/app"));
+        assert!(!matches_arn(
+            "arn:aws:iam::111122223333:role/app",
+            "not-an-arn"
+        ));
     }
 
     #[test]
