@@ -178,11 +178,12 @@ async fn against_previous(
     match serde_json::to_vec(&latest) {
         Ok(json) => Some((key, json)),
         Err(e) => {
-            fail(
-                report,
+            report.errors.push(ErrorEntry::new(
+                Operation::StoreReport,
                 ErrorCode::StoreFailed,
                 format!("the latest report could not be encoded as JSON, it was not stored: {e}"),
-            );
+            ));
+            report.complete = false;
             None
         }
     }

@@ -125,7 +125,7 @@ pub fn merge(
                 let failed = report
                     .errors
                     .iter()
-                    .find(|e| e.operation == Operation::Inventory);
+                    .find(|e| e.is_account_wide_inventory_failure());
                 section.audited = failed.is_none();
                 section.error = failed.map(|e| e.message.clone());
                 section.complete = report.complete;

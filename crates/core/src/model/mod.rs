@@ -299,7 +299,7 @@ pub struct RoleEntry {
 /// `roles[].limited_by[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
-    /// `permissions-boundary`, `service-control-policy` or `resource-control-policy`.
+    /// `permissions-boundary` (service and resource control policies will join it).
     pub control: String,
     /// The control's policy (ARN or id).
     pub policy: String,

@@ -1,6 +1,8 @@
 //! AWS service principals in trust policies: which ones another customer can point at a role
 //! (a cross-service confused deputy), and the AWS page that says so. A service missing from
-//! the table is treated as prone: the cautious default for an auditor. PURE.
+//! the table is treated as prone: the cautious default for an auditor (IAM User Guide, "The
+//! confused deputy problem", https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+//! PURE.
 
 /// What we know of a service principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +71,6 @@ pub const SERVICES: &[ServicePrincipal] = &[
         source: "https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/s3-iam-role.html",
     },
 ];
-
-/// The page on cross-service confused deputies, for services not in the table.
-pub const CONFUSED_DEPUTY: &str =
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html";
 
 /// What the table says of `name` (case-insensitive), when it knows the service.
 pub fn lookup(name: &str) -> Option<&'static ServicePrincipal> {
