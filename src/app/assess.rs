@@ -7,7 +7,7 @@ use super::ports::{Prober, RoleSource, Services, UsageSource};
 use super::settings::Settings;
 use connector_audit_core::audit::{AuditOptions, Evidence, audit_with, select};
 use connector_audit_core::model::{
-    BUCKETS_TAG, ErrorCode, ErrorEntry, Inventory, Operation, ProbeSummary, Report, RoleProbe,
+    BUCKETS_TAG, ErrorCode, ErrorEntry, Guardrails, Inventory, Operation, ProbeSummary, Report, RoleProbe,
     RoleSnapshot, Source,
 };
 use connector_audit_core::probe::{ProbeOptions, RolePlan, auditor_principal, plan};
@@ -23,6 +23,8 @@ pub struct Collaborators<'a> {
     pub roles: &'a dyn RoleSource,
     pub prober: Option<&'a dyn Prober>,
     pub usage: Option<&'a dyn UsageSource>,
+    /// In organization mode, the service and resource control policies over the account.
+    pub guardrails: Option<&'a Guardrails>,
 }
 
 impl<'a> Collaborators<'a> {
@@ -32,6 +34,7 @@ impl<'a> Collaborators<'a> {
             roles: services.roles.as_ref(),
             prober: services.prober.as_deref(),
             usage: services.usage.as_deref(),
+            guardrails: None,
         }
     }
 }
@@ -80,6 +83,7 @@ pub async fn account(
         _ => Evidence::default(),
     };
     evidence.lookback_days = settings.lookback_days;
+    evidence.guardrails = with.guardrails.cloned();
     if let (Some(source), Some(trail)) = (with.usage, &settings.usage) {
         let today = connector_audit_core::usage::date_of(&run.generated_at);
         match (inventory.account_id.as_deref(), today) {

@@ -6,7 +6,7 @@ use super::ports::{
     BoxFuture, FindingSink, Member, Organization, PortError, Prober, ReportStore, RoleSource,
     Stored,
 };
-use crate::model::{Inventory, RoleProbe};
+use crate::model::{Guardrails, Inventory, RoleProbe};
 use crate::notify::Message;
 use crate::org::{Account, Listing};
 use crate::probe::RolePlan;
@@ -140,6 +140,13 @@ impl Organization for Org {
                 .collect(),
             ..Listing::default()
         })))
+    }
+
+    fn guardrails<'a>(
+        &'a self,
+        _account: &'a Account,
+    ) -> BoxFuture<'a, Result<Option<Guardrails>, PortError>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
 
     fn enter<'a>(&'a self, account: &'a Account) -> BoxFuture<'a, Result<Member, PortError>> {

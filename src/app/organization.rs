@@ -48,13 +48,29 @@ async fn assess_one(
     }
     match within(run.deadline, org.enter(target)).await {
         Some(Ok(member)) => {
+            // the organization's guardrails over the account: without them the account is
+            // judged on its own policies (they can only take access away)
+            let (guardrails, unread) = match within(run.deadline, org.guardrails(target)).await {
+                Some(Ok(g)) => (g, None),
+                Some(Err(e)) => (None, Some(format!("{e}"))),
+                None => (None, Some("the run's time budget ran out".to_string())),
+            };
             let with = Collaborators {
                 roles: member.roles.as_ref(),
                 prober: Some(member.prober.as_ref()),
                 usage,
+                guardrails: guardrails.as_ref(),
             };
             // boxed: keeps the nested futures' types shallow enough for the compiler's query depth
-            let report = Box::pin(account(&with, settings, options, run)).await;
+            let mut report = Box::pin(account(&with, settings, options, run)).await;
+            if let Some(why) = unread {
+                report.errors.push(ErrorEntry::new(
+                    Operation::ReadGuardrails,
+                    ErrorCode::GuardrailsUnreadable,
+                    format!("the organization's service and resource control policies over the account could not be read ({why}): its roles are judged without them, as if they took nothing away"),
+                ));
+                report.complete = false;
+            }
             Outcome::Assessed(Box::new(report))
         }
         Some(Err(e)) => Outcome::NotEntered {

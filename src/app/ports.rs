@@ -3,7 +3,7 @@
 //! SDK type. The traits are object-safe (they return boxed futures), so that a run's
 //! collaborators are plain values of one type, [`Services`], whoever built them.
 
-use connector_audit_core::model::{ErrorEntry, Inventory, RoleProbe, UsageEvidence};
+use connector_audit_core::model::{ErrorEntry, Guardrails, Inventory, RoleProbe, UsageEvidence};
 use connector_audit_core::notify::Message;
 use connector_audit_core::org::{Account, Listing};
 use connector_audit_core::probe::RolePlan;
@@ -89,6 +89,12 @@ pub trait Organization: Send + Sync {
     /// The account's roles, as the org role sees them (the caller's own account: its own
     /// credentials). Fails when the account cannot be entered.
     fn enter<'a>(&'a self, account: &'a Account) -> BoxFuture<'a, Result<Member, PortError>>;
+    /// The service and resource control policies over the account, root first; `None` for
+    /// the management account, which neither kind affects.
+    fn guardrails<'a>(
+        &'a self,
+        account: &'a Account,
+    ) -> BoxFuture<'a, Result<Option<Guardrails>, PortError>>;
 }
 
 /// An entered account: where its roles come from and who probes them.

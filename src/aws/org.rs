@@ -7,15 +7,21 @@
 
 use super::{AwsError, Clients, caller_identity};
 use crate::app::ports::{BoxFuture, Member, Organization, PortError};
-use crate::model::RoleName;
+use crate::model::{GuardrailLevel, Guardrails, NamedDocument, RoleName};
 use crate::org::{Account, Listing, SESSION_NAME};
 use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_sdk_organizations::types::{AccountState, AccountStatus, ParentType, PolicyType};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use aws_sdk_sts::config::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
 /// ListAccounts serves at most 20 accounts a page.
 const PAGE_SIZE: i32 = 20;
+
+/// OUs nest at most five levels under the root (AWS Organizations User Guide, "Quotas and
+/// service limits"): a longer path is a loop.
+const MAX_DEPTH: usize = 7;
 
 /// The organization's active accounts, in account id order (ListAccounts needs the management
 /// account's credentials, or a delegated administrator's).
@@ -93,6 +99,10 @@ pub struct AwsOrganization {
     /// The org role; without it the organization can be listed, not entered.
     role_name: Option<RoleName>,
     caller: OnceCell<Caller>,
+    /// The management account (DescribeOrganization, once): no guardrail applies to it.
+    management: OnceCell<String>,
+    /// Policies already described, by id: the root's are every account's.
+    policies: Mutex<HashMap<String, NamedDocument>>,
 }
 
 impl AwsOrganization {
@@ -102,6 +112,8 @@ impl AwsOrganization {
             own: own.clone(),
             role_name,
             caller: OnceCell::new(),
+            management: OnceCell::new(),
+            policies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,6 +136,13 @@ impl Organization for AwsOrganization {
         Box::pin(async move { Ok(list_accounts(&self.own).await?) })
     }
 
+    fn guardrails<'a>(
+        &'a self,
+        account: &'a Account,
+    ) -> BoxFuture<'a, Result<Option<Guardrails>, PortError>> {
+        Box::pin(async move { Ok(self.guardrails_of(account).await?) })
+    }
+
     fn enter<'a>(&'a self, account: &'a Account) -> BoxFuture<'a, Result<Member, PortError>> {
         Box::pin(async move {
             let clients = self.enter_account(account).await?;
@@ -136,6 +155,121 @@ impl Organization for AwsOrganization {
 }
 
 impl AwsOrganization {
+    /// The service and resource control policies over `account`, level by level from the
+    /// root down (`organizations:ListParents`, `ListPoliciesForTarget`, `DescribePolicy`);
+    /// `None` for the management account, which neither kind affects.
+    pub async fn guardrails_of(&self, account: &Account) -> Result<Option<Guardrails>, AwsError> {
+        let client = aws_sdk_organizations::Client::new(&self.own.conf);
+        let management = self
+            .management
+            .get_or_try_init(|| async {
+                let out = client
+                    .describe_organization()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("organizations:DescribeOrganization", &e))?;
+                Ok::<_, AwsError>(
+                    out.organization()
+                        .and_then(|o| o.master_account_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .await?;
+        if *management == *account.account_id {
+            return Ok(None);
+        }
+        // the account, then each parent up to the root; evaluated root first
+        let mut path = vec![account.account_id.to_string()];
+        while path.len() <= MAX_DEPTH {
+            let Some(child) = path.last() else { break };
+            let out = client
+                .list_parents()
+                .child_id(child)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("organizations:ListParents", &e))?;
+            let Some(parent) = out.parents().first() else {
+                break;
+            };
+            let id = parent.id().unwrap_or_default().to_string();
+            let root = parent.r#type() == Some(&ParentType::Root);
+            path.push(id);
+            if root {
+                break;
+            }
+        }
+        path.reverse();
+        let mut g = Guardrails::default();
+        for target in &path {
+            g.scps.push(GuardrailLevel {
+                target: target.clone(),
+                policies: self
+                    .attached(&client, target, PolicyType::ServiceControlPolicy)
+                    .await?,
+            });
+            g.rcps.push(GuardrailLevel {
+                target: target.clone(),
+                policies: self
+                    .attached(&client, target, PolicyType::ResourceControlPolicy)
+                    .await?,
+            });
+        }
+        Ok(Some(g))
+    }
+
+    /// The policies of `kind` attached to `target`, each described once per run.
+    async fn attached(
+        &self,
+        client: &aws_sdk_organizations::Client,
+        target: &str,
+        kind: PolicyType,
+    ) -> Result<Vec<NamedDocument>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = client
+            .list_policies_for_target()
+            .target_id(target)
+            .filter(kind)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("organizations:ListPoliciesForTarget", &e))?;
+            for summary in page.policies() {
+                let Some(id) = summary.id() else { continue };
+                let known = self
+                    .policies
+                    .lock()
+                    .ok()
+                    .and_then(|cache| cache.get(id).cloned());
+                let doc = match known {
+                    Some(doc) => doc,
+                    None => {
+                        let described = client
+                            .describe_policy()
+                            .policy_id(id)
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("organizations:DescribePolicy", &e))?;
+                        let doc = NamedDocument {
+                            name: format!("{} ({id})", summary.name().unwrap_or(id)),
+                            document: described
+                                .policy()
+                                .and_then(|p| p.content())
+                                .unwrap_or_default()
+                                .to_string(),
+                        };
+                        if let Ok(mut cache) = self.policies.lock() {
+                            cache.insert(id.to_string(), doc.clone());
+                        }
+                        doc
+                    }
+                };
+                out.push(doc);
+            }
+        }
+        Ok(out)
+    }
+
     /// The member account's clients (the caller's own account: its own).
     pub async fn enter_account(&self, account: &Account) -> Result<Clients, AwsError> {
         let caller = self.caller().await?;

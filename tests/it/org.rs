@@ -799,3 +799,137 @@ async fn the_cli_audits_the_organization() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`path/role`"));
 }
+
+/// The organization's guardrails over each member account (class 9 of the semantics issue):
+/// `prod` moves into an OU whose SCP keeps S3 to one bucket, `dev` gets an RCP that shuts the
+/// vendor out of its roles. The same roles in the other accounts keep their findings, and each
+/// role's entry names the control it now depends on. The management account is under neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizations_guardrails_take_access_away_and_the_report_says_which() {
+    use aws_sdk_organizations::types::PolicyType;
+    let org = organization().await;
+    let orgs = aws_sdk_organizations::Client::new(&org.admin);
+    let roots = orgs.list_roots().send().await.unwrap();
+    let root = roots.roots()[0].id().unwrap().to_string();
+    let ou = orgs
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("workloads")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit
+        .unwrap()
+        .id
+        .unwrap();
+    orgs.move_account()
+        .account_id(&org.prod)
+        .source_parent_id(&root)
+        .destination_parent_id(&ou)
+        .send()
+        .await
+        .unwrap();
+    let create = |name: &str, kind: PolicyType, doc: Value| {
+        orgs.create_policy()
+            .name(name)
+            .description(name)
+            .r#type(kind)
+            .content(doc.to_string())
+            .send()
+    };
+    let scp = create(
+        "OneBucket",
+        PolicyType::ServiceControlPolicy,
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*",
+            "NotResource": ["arn:aws:s3:::prod-data", "arn:aws:s3:::prod-data/*"]}]}),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .policy_summary
+    .unwrap()
+    .id
+    .unwrap();
+    orgs.attach_policy()
+        .policy_id(&scp)
+        .target_id(&ou)
+        .send()
+        .await
+        .unwrap();
+    let rcp = create(
+        "NoVendor",
+        PolicyType::ResourceControlPolicy,
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "sts:AssumeRole", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": VENDOR}}}]}),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .policy_summary
+    .unwrap()
+    .id
+    .unwrap();
+    orgs.attach_policy()
+        .policy_id(&rcp)
+        .target_id(&org.dev)
+        .send()
+        .await
+        .unwrap();
+
+    let run = live_run();
+    let settings = Settings {
+        org_role_name: Some(RoleName::parse(ORG_ROLE).unwrap()),
+        org_concurrency: 4,
+        ..Settings::default()
+    };
+    let options = settings.audit_options(run.change.as_ref(), SuppressionSet::default());
+    let organization = org
+        .clients
+        .organization(Some(RoleName::parse(ORG_ROLE).unwrap()));
+    let report = every_account(&organization, Some(&org.clients), &settings, &options, &run).await;
+    assert!(
+        !report
+            .errors
+            .iter()
+            .any(|e| e.operation == connector_audit::model::Operation::ReadGuardrails),
+        "{:?}",
+        report.errors
+    );
+    let found = findings_by_account(&report);
+    let has = |account: &str, role: &str, rule: &str| {
+        found.contains(&(account.to_string(), role.to_string(), rule.to_string()))
+    };
+    // the SCP keeps prod's roles off buckets nobody named; dev's identical role is not
+    assert!(has(&org.dev, "dev-vendor", "s3-wildcard-bucket"), "{found:?}");
+    assert!(!has(&org.prod, "prod-vendor", "s3-wildcard-bucket"), "{found:?}");
+    // the RCP shuts the vendor out of dev's roles; prod's and the management account's not
+    assert!(!has(&org.dev, "dev-vendor", "trust-missing-external-id"), "{found:?}");
+    assert!(has(&org.prod, "prod-vendor", "trust-missing-external-id"), "{found:?}");
+    assert!(has(ACCOUNT, "hq-vendor", "trust-missing-external-id"), "{found:?}");
+
+    let entry = |name: &str| report.roles.iter().find(|r| r.role_name == name).unwrap();
+    let prod = entry("prod-vendor");
+    assert_eq!(prod.limited_by.len(), 1, "{:?}", prod.limited_by);
+    assert_eq!(prod.limited_by[0].control, "service-control-policy");
+    assert_eq!(prod.limited_by[0].policy, format!("OneBucket ({scp})"));
+    // every read of AmazonS3ReadOnlyAccess on buckets nobody named, listed up to the cap
+    assert!(prod.limited_by[0].total > 40, "{:?}", prod.limited_by);
+    assert!(
+        prod.limited_by[0].removes.len() == connector_audit::model::Limit::SHOWN
+            && prod.limited_by[0].removes.iter().all(|r| r.ends_with(" on *")),
+        "{:?}",
+        prod.limited_by
+    );
+    let dev = entry("dev-vendor");
+    assert_eq!(dev.limited_by.len(), 1, "{:?}", dev.limited_by);
+    assert_eq!(dev.limited_by[0].control, "resource-control-policy");
+    assert_eq!(dev.limited_by[0].policy, format!("NoVendor ({rcp})"));
+    assert_eq!(
+        dev.limited_by[0].removes,
+        ["trust-missing-external-id on trust statement 0"]
+    );
+    assert!(entry("hq-vendor").limited_by.is_empty());
+}

@@ -27,7 +27,7 @@ const UNSCOPABLE: &[(&str, &str)] = &[
     ),
     (
         "organizations:DescribeOrganization",
-        "Organizations defines no resource type for it (only with CloudTrailBucket, to find an organization trail's folder when the bucket's AWSLogs/ cannot be listed): `*` is the only form AWS accepts",
+        "Organizations defines no resource type for it (with CloudTrailBucket, to find an organization trail's folder when the bucket's AWSLogs/ cannot be listed; with OrgAuditRoleName, to know the management account, which no guardrail affects): `*` is the only form AWS accepts",
     ),
 ];
 
@@ -155,8 +155,57 @@ fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
         [
             "iam:GetAccountAuthorizationDetails",
             "organizations:DescribeOrganization",
-            "organizations:ListAccounts"
+            "organizations:ListAccounts",
+            "organizations:DescribeOrganization"
         ]
+    );
+}
+
+/// The organization's guardrails are read only in organization mode, and only through the
+/// organization's own account, OU, root and policy ARNs.
+#[test]
+fn the_function_reads_the_organizations_guardrails_only_in_organization_mode() {
+    let t = template();
+    let policies =
+        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    for sid in [
+        "FindManagementAccount",
+        "ReadOrganizationGuardrails",
+        "ReadGuardrailPolicies",
+    ] {
+        assert!(
+            policies.contains(&format!(r#"{{"!If":["OrgEnabled",{{"Sid":"{sid}""#)),
+            "{sid}: {policies}"
+        );
+    }
+    let statements = execution_role_statements();
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s.get("Sid").and_then(Json::as_str) == Some(sid))
+            .unwrap()
+            .clone()
+    };
+    let read = by_sid("ReadOrganizationGuardrails");
+    assert_eq!(
+        list(&read["Action"]),
+        [
+            "organizations:ListParents",
+            "organizations:ListPoliciesForTarget"
+        ]
+    );
+    let resources = serde_json::to_string(&read["Resource"]).unwrap();
+    for kind in [":account/o-*/*", ":ou/o-*/ou-*", ":root/o-*/r-*"] {
+        assert!(resources.contains(kind), "{resources}");
+    }
+    let describe = by_sid("ReadGuardrailPolicies");
+    assert_eq!(list(&describe["Action"]), ["organizations:DescribePolicy"]);
+    let resources = serde_json::to_string(&describe["Resource"]).unwrap();
+    assert!(
+        resources.contains("service_control_policy/p-*")
+            && resources.contains("resource_control_policy/p-*")
+            && !resources.contains("tag_policy"),
+        "{resources}"
     );
 }
 

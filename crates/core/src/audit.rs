@@ -6,7 +6,7 @@
 
 use crate::model::ids::is_account_id;
 use crate::model::{
-    Access, ErrorEntry, Finding, Inventory, ProbeSummary, Report, RoleEntry, RoleProbe,
+    Access, ErrorEntry, Finding, Inventory, Limit, ProbeSummary, Report, RoleEntry, RoleProbe,
     RoleSnapshot, SeverityCounts, Source, Summary, Tool,
 };
 use crate::model::{ErrorCode, Operation, UsageEvidence};
@@ -14,7 +14,9 @@ use crate::parties::known::KnownAccounts;
 use crate::rules::registry::RULES;
 use crate::rules::{RuleContext, run_all};
 use crate::suppress::SuppressionSet;
+use crate::policy::guardrails::{Controls, TrustGuard};
 use crate::view::RoleView;
+use std::sync::Arc;
 use std::collections::BTreeMap;
 
 /// What to audit and how.
@@ -141,6 +143,8 @@ pub struct Evidence {
     pub lookback_days: Option<u32>,
     /// What kept evidence from being gathered (roles not probed, bad tags, ...).
     pub errors: Vec<ErrorEntry>,
+    /// In organization mode, the service and resource control policies over the account.
+    pub guardrails: Option<crate::model::Guardrails>,
 }
 
 /// Audits the connector roles of an inventory.
@@ -181,9 +185,24 @@ pub fn audit_with(
     } = inventory;
     errors.extend(options.unselected_requests(&roles));
     let selected = select(&roles, options);
+    // the organization's guardrails over the account, parsed once for all its roles
+    let controls = evidence.guardrails.as_ref().map(|g| {
+        let (controls, unparsed) = Controls::parse(g);
+        errors.extend(unparsed.into_iter().map(|u| {
+            ErrorEntry::new(
+                Operation::ReadGuardrails,
+                ErrorCode::InvalidGuardrail,
+                format!(
+                    "{} `{}` does not parse ({}): the roles are judged without it, as if it took nothing away",
+                    u.kind, u.name, u.error
+                ),
+            )
+        }));
+        controls
+    });
     let views: Vec<RoleView<'_>> = selected
         .iter()
-        .map(|r| RoleView::new(r).with_probe(evidence.probes.get(&r.arn)))
+        .map(|r| RoleView::within(r, controls.as_ref()).with_probe(evidence.probes.get(&r.arn)))
         .collect();
     for v in &views {
         if let Some(value) = v.snapshot.tags.get(Access::TAG)
@@ -239,7 +258,7 @@ pub fn audit_with(
                 .map(|trust| ctx.resolver(v).parties(trust))
                 .unwrap_or_default(),
             probe: v.probe.cloned(),
-            limited_by: limits(v),
+            limited_by: limits(v, &ctx),
         })
         .collect();
     let mut report = Report {
@@ -267,32 +286,109 @@ pub fn audit_with(
     report
 }
 
-/// What the role's permissions boundary takes away from its policies.
-fn limits(view: &RoleView<'_>) -> Vec<crate::model::Limit> {
-    let (Some(boundary), false) = (
-        &view.snapshot.boundary,
-        view.permissions.bounded().is_empty(),
-    ) else {
+/// What controls outside the role's own policies take away from them: its permissions
+/// boundary, and in organization mode the service control policies (from its S3 access) and
+/// the resource control policies (ways into the role).
+fn limits(view: &RoleView<'_>, ctx: &RuleContext) -> Vec<Limit> {
+    let mut out = Vec::new();
+    if let Some(boundary) = &view.snapshot.boundary {
+        out.extend(limit(
+            "permissions-boundary",
+            &boundary.name,
+            view.permissions.bounded().iter().map(grant_pair),
+        ));
+    }
+    let mut by_scp: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (g, policy) in view.permissions.removed_by_scps() {
+        by_scp.entry(policy).or_default().push(grant_pair(g));
+    }
+    for (policy, pairs) in by_scp {
+        out.extend(limit("service-control-policy", policy, pairs));
+    }
+    out.extend(rcp_limits(view, ctx));
+    out
+}
+
+fn limit(control: &str, policy: &str, removes: impl IntoIterator<Item = String>) -> Option<Limit> {
+    let pairs: std::collections::BTreeSet<String> = removes.into_iter().collect();
+    (!pairs.is_empty()).then(|| Limit {
+        control: control.into(),
+        policy: policy.into(),
+        total: pairs.len(),
+        removes: pairs.into_iter().take(Limit::SHOWN).collect(),
+    })
+}
+
+/// `ACTION on BUCKET` (`*` for buckets nobody named).
+fn grant_pair(g: &crate::policy::s3::S3Grant) -> String {
+    let bucket = match &g.bucket {
+        crate::policy::s3::Bucket::Named(b) => b.as_str(),
+        crate::policy::s3::Bucket::Unnamed => "*",
+    };
+    format!("{} on {bucket}", g.action.qualified())
+}
+
+/// The trust findings each resource control policy closes: those the rules report without
+/// the RCPs and not with that policy alone (`RULE on trust statement N`).
+fn rcp_limits(view: &RoleView<'_>, ctx: &RuleContext) -> Vec<Limit> {
+    let Ok(trust) = &view.trust else {
         return Vec::new();
     };
-    let pairs: std::collections::BTreeSet<String> = view
-        .permissions
-        .bounded()
-        .iter()
-        .map(|g| {
-            let bucket = match &g.bucket {
-                crate::policy::s3::Bucket::Named(b) => b.as_str(),
-                crate::policy::s3::Bucket::Unnamed => "*",
-            };
-            format!("{} on {bucket}", g.action.qualified())
+    let Some(guard) = &trust.guard else {
+        return Vec::new();
+    };
+    let with_guard = |g: Option<Arc<TrustGuard>>| {
+        let mut policy = trust.clone();
+        policy.guard = g;
+        trust_findings(view, policy, ctx)
+    };
+    let open = with_guard(None);
+    let guarded = trust_findings(view, trust.clone(), ctx);
+    if open.iter().all(|f| guarded.contains(f)) {
+        return Vec::new();
+    }
+    guard
+        .rcps
+        .denying_policies()
+        .into_iter()
+        .filter_map(|name| {
+            let alone = with_guard(Some(Arc::new(TrustGuard {
+                role_arn: guard.role_arn.clone(),
+                rcps: Arc::new(guard.rcps.only(name)),
+            })));
+            limit(
+                "resource-control-policy",
+                name,
+                open.iter().filter(|f| !alone.contains(f)).cloned(),
+            )
         })
-        .collect();
-    vec![crate::model::Limit {
-        control: "permissions-boundary".into(),
-        policy: boundary.name.clone(),
-        total: pairs.len(),
-        removes: pairs.into_iter().take(crate::model::Limit::SHOWN).collect(),
-    }]
+        .collect()
+}
+
+/// What the trust rules report of the role with `trust` as its trust policy: `RULE on trust
+/// statement N`.
+fn trust_findings(view: &RoleView<'_>, trust: crate::policy::Policy, ctx: &RuleContext) -> Vec<String> {
+    let alone = RoleView {
+        snapshot: view.snapshot,
+        trust: Ok(trust),
+        documents: Vec::new(),
+        boundary: None,
+        permissions: crate::policy::s3::Permissions::default(),
+        permission_refs: Vec::new(),
+        access: view.access,
+        probe: None,
+    };
+    let mut findings = Vec::new();
+    for rule in RULES.iter().filter(|r| r.id.starts_with("trust-")) {
+        (rule.check)(&alone, ctx, &mut findings);
+    }
+    findings
+        .iter()
+        .map(|f| match &f.statement {
+            Some(s) => format!("{} on trust statement {}", f.rule, s.index),
+            None => f.rule.clone(),
+        })
+        .collect()
 }
 
 /// Every error of the report that names no account concerns the report's own.
@@ -506,5 +602,185 @@ mod tests {
         assert_eq!(report.roles[0].access, None);
         assert_eq!(report.summary.roles_audited, 1);
         assert_eq!(report.max_severity(), None::<Severity>);
+    }
+}
+
+#[cfg(test)]
+mod guardrail_tests {
+    use super::*;
+    use crate::dump::parse_dump;
+    use crate::model::{GuardrailLevel, Guardrails, NamedDocument};
+
+    const DUMP: &str = r#"{"RoleDetailList":[
+      {"RoleName":"anyone","Arn":"arn:aws:iam::123456789012:role/anyone","Tags":[{"Key":"connector","Value":"x"}],
+       "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}},
+      {"RoleName":"no-id","Arn":"arn:aws:iam::123456789012:role/no-id","Tags":[{"Key":"connector","Value":"x"}],
+       "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::428641199958:root"},"Action":"sts:AssumeRole"}}},
+      {"RoleName":"admin","Arn":"arn:aws:iam::123456789012:role/admin","Tags":[{"Key":"connector","Value":"x"},{"Key":"connector-buckets","Value":"data"}],
+       "AssumeRolePolicyDocument":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::428641199958:root"},"Action":"sts:AssumeRole",
+         "Condition":{"StringEquals":{"sts:ExternalId":"q8Zr2vN5tLx7Wm4K"}}}},
+       "RolePolicyList":[{"PolicyName":"s3","PolicyDocument":{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"]}}}]}
+    ]}"#;
+
+    fn level(target: &str, docs: &[(&str, &str)]) -> GuardrailLevel {
+        GuardrailLevel {
+            target: target.into(),
+            policies: docs
+                .iter()
+                .map(|(n, d)| NamedDocument {
+                    name: n.to_string(),
+                    document: d.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn run(guardrails: Option<Guardrails>) -> Report {
+        let evidence = Evidence {
+            guardrails,
+            ..Evidence::default()
+        };
+        audit_with(
+            parse_dump(DUMP).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-11-30T00:00:00Z".into(),
+            evidence,
+        )
+    }
+
+    fn rules_of(report: &Report, role: &str) -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.role_name == role)
+            .map(|f| f.rule.clone())
+            .collect()
+    }
+
+    const FULL: &str = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+    const ORG_ONLY: &str = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*",
+        "Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abcdefghij"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}}"#;
+    const NEEDS_ID: &str = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*",
+        "Condition":{"Null":{"sts:ExternalId":"true"}}}}"#;
+    const NO_BUCKET_ADMIN: &str = r#"{"Statement":{"Effect":"Deny","NotAction":["s3:GetObject","s3:PutObject","s3:ListBucket"],"Resource":"*"}}"#;
+
+    #[test]
+    fn without_guardrails_every_way_in_is_reported() {
+        let r = run(None);
+        assert_eq!(rules_of(&r, "anyone"), ["trust-any-principal"]);
+        assert!(rules_of(&r, "no-id").contains(&"trust-missing-external-id".to_string()));
+        assert!(rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()));
+        assert!(r.roles.iter().all(|e| e.limited_by.is_empty()));
+        // an SCP that allows everything and an RCP that denies nothing change nothing
+        let r = run(Some(Guardrails {
+            scps: vec![level("r-ab12", &[("FullAWSAccess (p-FullAWSAccess)", FULL)])],
+            rcps: vec![level("r-ab12", &[("RCPFullAWSAccess (p-RCPFullAWSAccess)", FULL)])],
+        }));
+        assert_eq!(rules_of(&r, "anyone"), ["trust-any-principal"]);
+        assert!(rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()));
+        assert!(r.roles.iter().all(|e| e.limited_by.is_empty()));
+    }
+
+    #[test]
+    fn rcps_close_ways_in_and_say_so() {
+        let r = run(Some(Guardrails {
+            scps: vec![],
+            rcps: vec![
+                level("r-ab12", &[("OrgOnly (p-1)", ORG_ONLY)]),
+                level("123456789012", &[("NeedsExternalId (p-2)", NEEDS_ID)]),
+            ],
+        }));
+        assert!(rules_of(&r, "anyone").is_empty(), "{:?}", r.findings);
+        let anyone = r.roles.iter().find(|e| e.role_name == "anyone").unwrap();
+        assert_eq!(anyone.limited_by.len(), 1, "{:?}", anyone.limited_by);
+        assert_eq!(anyone.limited_by[0].control, "resource-control-policy");
+        assert_eq!(anyone.limited_by[0].policy, "OrgOnly (p-1)");
+        assert_eq!(
+            anyone.limited_by[0].removes,
+            ["trust-any-principal on trust statement 0"]
+        );
+        // the vendor is outside the organization: the org-only RCP would shut it out too,
+        // but its organization is unknown, so it is not counted; the RCP that demands an
+        // external id only turns "no id needed" into "any id passes": still a finding
+        let no_id = r.findings.iter().find(|f| f.role_name == "no-id").unwrap();
+        assert_eq!(no_id.rule, "trust-missing-external-id");
+        assert_eq!(no_id.evidence["gap"], "any-value");
+        assert!(no_id.message.contains("any value passes"), "{}", no_id.message);
+        let entry = r.roles.iter().find(|e| e.role_name == "no-id").unwrap();
+        assert!(entry.limited_by.is_empty(), "{:?}", entry.limited_by);
+    }
+
+    #[test]
+    fn an_rcp_that_names_the_vendor_shuts_it_out() {
+        let blocked = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"sts:*","Resource":"*",
+            "Condition":{"StringEquals":{"aws:PrincipalAccount":["428641199958"]}}}}"#;
+        let r = run(Some(Guardrails {
+            scps: vec![],
+            rcps: vec![level("ou-ab12-cdef3456", &[("BlockVendor (p-5)", blocked)])],
+        }));
+        assert!(rules_of(&r, "no-id").is_empty(), "{:?}", r.findings);
+        let entry = r.roles.iter().find(|e| e.role_name == "no-id").unwrap();
+        assert_eq!(entry.limited_by[0].policy, "BlockVendor (p-5)");
+        assert!(
+            entry.limited_by[0]
+                .removes
+                .contains(&"trust-missing-external-id on trust statement 0".to_string()),
+            "{:?}",
+            entry.limited_by
+        );
+        // anyone else still gets into the `*` role
+        assert_eq!(rules_of(&r, "anyone"), ["trust-any-principal"]);
+    }
+
+    #[test]
+    fn scps_take_s3_access_away_and_say_so() {
+        let r = run(Some(Guardrails {
+            scps: vec![
+                level("r-ab12", &[("FullAWSAccess (p-FullAWSAccess)", FULL)]),
+                level(
+                    "ou-ab12-cdef3456",
+                    &[
+                        ("FullAWSAccess (p-FullAWSAccess)", FULL),
+                        ("NoBucketAdmin (p-3)", NO_BUCKET_ADMIN),
+                    ],
+                ),
+            ],
+            rcps: vec![],
+        }));
+        assert!(
+            !rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()),
+            "{:?}",
+            r.findings
+        );
+        let admin = r.roles.iter().find(|e| e.role_name == "admin").unwrap();
+        let scp = admin
+            .limited_by
+            .iter()
+            .find(|l| l.control == "service-control-policy")
+            .unwrap();
+        assert_eq!(scp.policy, "NoBucketAdmin (p-3)");
+        assert!(scp.total > Limit::SHOWN, "{scp:?}");
+        assert_eq!(scp.removes.len(), Limit::SHOWN);
+        assert!(scp.removes.iter().all(|x| x.ends_with(" on data")), "{scp:?}");
+        assert!(!scp.removes.iter().any(|x| x.starts_with("s3:GetObject ")));
+        // the trust side is untouched by SCPs: the vendor is outside the organization
+        assert!(rules_of(&r, "no-id").contains(&"trust-missing-external-id".to_string()));
+    }
+
+    #[test]
+    fn an_unparseable_guardrail_is_an_error_and_takes_nothing_away() {
+        let r = run(Some(Guardrails {
+            scps: vec![level("r-ab12", &[("Broken (p-9)", r#"{"Statement":{"Effect":"Deny"}"#)])],
+            rcps: vec![],
+        }));
+        assert!(rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()));
+        let e = r
+            .errors
+            .iter()
+            .find(|e| e.code == ErrorCode::InvalidGuardrail)
+            .unwrap();
+        assert!(e.message.contains("Broken (p-9)"), "{}", e.message);
+        assert!(!r.complete);
     }
 }

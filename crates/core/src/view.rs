@@ -2,10 +2,12 @@
 //! analysed, its `connector-access` tag read, and what the probe saw. PURE.
 
 use crate::model::{Access, PolicyRef, RoleProbe, RoleSnapshot};
+use crate::policy::guardrails::{Controls, TrustGuard, role_scenario};
 use crate::policy::s3::{Permissions, S3Grant};
 use crate::policy::trust::lets_outsiders;
 use crate::policy::{Policy, PolicyError, Statement};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A role ready for the rules.
 pub struct RoleView<'a> {
@@ -29,7 +31,21 @@ pub struct RoleView<'a> {
 impl<'a> RoleView<'a> {
     /// Parses the role's documents and analyses its permissions.
     pub fn new(snapshot: &'a RoleSnapshot) -> RoleView<'a> {
-        let trust = Policy::parse(&snapshot.trust);
+        RoleView::within(snapshot, None)
+    }
+
+    /// The same, under the organization's guardrails over the role's account: its SCPs bound
+    /// the role's permissions, its RCPs guard the trust policy.
+    pub fn within(snapshot: &'a RoleSnapshot, controls: Option<&Controls>) -> RoleView<'a> {
+        let trust = Policy::parse(&snapshot.trust).map(|mut t| {
+            if let Some(c) = controls.filter(|c| !c.rcps.is_empty()) {
+                t.guard = Some(Arc::new(TrustGuard {
+                    role_arn: snapshot.arn.clone(),
+                    rcps: c.rcps.clone(),
+                }));
+            }
+            t
+        });
         let documents: Vec<(PolicyRef, Result<Policy, PolicyError>)> = snapshot
             .inline
             .iter()
@@ -85,7 +101,13 @@ impl<'a> RoleView<'a> {
             trust,
             documents,
             boundary,
-            permissions: Permissions::within(parsed, limit),
+            permissions: match controls {
+                Some(c) => Permissions::within(parsed, limit).limit(
+                    c.scps.clone(),
+                    role_scenario(&snapshot.arn, snapshot.account_id()),
+                ),
+                None => Permissions::within(parsed, limit),
+            },
             permission_refs,
             access,
             probe: None,

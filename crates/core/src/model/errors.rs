@@ -92,6 +92,8 @@ string_enum! {
         ListAccounts => "list-accounts",
         /// Reading the embedded list of known AWS accounts.
         ReadKnownAccounts => "read-known-accounts",
+        /// Reading the organization's service and resource control policies over an account.
+        ReadGuardrails => "read-guardrails",
     }
 }
 
@@ -111,6 +113,10 @@ string_enum! {
         InvalidEntry => "InvalidEntry",
         /// The embedded list of known AWS accounts could not be read: no account is named by it.
         InvalidKnownAccounts => "InvalidKnownAccounts",
+        /// An organization policy (SCP or RCP) that does not parse: judged without it.
+        InvalidGuardrail => "InvalidGuardrail",
+        /// The organization's policies over the account could not be read: judged without them.
+        GuardrailsUnreadable => "GuardrailsUnreadable",
         InvalidSuppression => "InvalidSuppression",
         InvalidSuppressionsFile => "InvalidSuppressionsFile",
         InvalidTagValue => "InvalidTagValue",

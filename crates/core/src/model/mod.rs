@@ -176,6 +176,34 @@ pub struct NamedDocument {
     pub document: String,
 }
 
+/// The organization's policies over one member account (organization mode): its service
+/// control policies and resource control policies, level by level from the organization's
+/// root down to the account (AWS Organizations User Guide, "SCP evaluation", "RCP
+/// evaluation"). The management account has none: neither kind affects it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Guardrails {
+    /// Service control policies: limit what the account's roles may do.
+    pub scps: Vec<GuardrailLevel>,
+    /// Resource control policies: limit what anyone may do to the account's resources.
+    pub rcps: Vec<GuardrailLevel>,
+}
+
+/// The policies of one kind attached to one level of the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GuardrailLevel {
+    /// The root (`r-...`), organizational unit (`ou-...`) or account id they are attached to.
+    pub target: String,
+    /// Each policy: its name is `NAME (p-...)`, its document the policy's content.
+    pub policies: Vec<NamedDocument>,
+}
+
+impl Guardrails {
+    /// True when no policy of either kind is known.
+    pub fn is_empty(&self) -> bool {
+        self.scps.iter().chain(&self.rcps).all(|l| l.policies.is_empty())
+    }
+}
+
 /// Everything the rules need to know about one role, however it was fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RoleSnapshot {
@@ -299,14 +327,18 @@ pub struct RoleEntry {
 /// `roles[].limited_by[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
-    /// `permissions-boundary` (service and resource control policies will join it).
+    /// `permissions-boundary`, `service-control-policy` or `resource-control-policy`.
     pub control: String,
-    /// The control's policy (ARN or id).
+    /// The control's policy: the boundary's ARN; an SCP's or RCP's `NAME (p-...)`, or, for
+    /// an organization level none of whose SCPs allows the access, `no SCP attached to
+    /// TARGET allows it`.
     pub policy: String,
-    /// What it takes away: `ACTION on BUCKET` (`*` for buckets nobody named), sorted, at
-    /// most [`Limit::SHOWN`] of them.
+    /// What it takes away, sorted, at most [`Limit::SHOWN`] of them: for a boundary or an
+    /// SCP, S3 access as `ACTION on BUCKET` (`*` for buckets nobody named); for an RCP, the
+    /// ways into the role it closes, as the finding they would be (`RULE on trust statement
+    /// N`).
     pub removes: Vec<String>,
-    /// How many `ACTION on BUCKET` pairs it takes away in all.
+    /// How many it takes away in all.
     pub total: usize,
 }
 

@@ -20,6 +20,10 @@ pub const MAX_STATEMENTS: usize = 2_000;
 pub struct Policy {
     pub version: Option<String>,
     pub statements: Vec<Statement>,
+    /// For a trust policy in organization mode: the resource control policies over assuming
+    /// the role, counted by every question about who may assume it (see
+    /// [`super::trust::statement_grants`]).
+    pub guard: Option<std::sync::Arc<super::guardrails::TrustGuard>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -157,6 +161,7 @@ impl Policy {
         Ok(Policy {
             version,
             statements,
+            guard: None,
         })
     }
 }

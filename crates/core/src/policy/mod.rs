@@ -18,6 +18,7 @@ pub mod decode;
 pub mod document;
 pub mod duplicates;
 pub mod eval;
+pub mod guardrails;
 pub mod principal;
 pub mod request;
 pub mod s3;

@@ -11,6 +11,7 @@
 use super::condition::Truth;
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
+use super::guardrails::Scps;
 use super::s3_actions::{AccessLevel, S3_ACTIONS, S3Action, S3Resource};
 use super::wildcard;
 use serde::Serialize;
@@ -136,6 +137,12 @@ pub struct Permissions {
     grants: Vec<S3Grant>,
     /// Grants of the policies that the boundary takes away.
     bounded: Vec<S3Grant>,
+    /// In organization mode, the service control policies over the role's account, with what
+    /// the role's requests say of it (see [`super::guardrails`]).
+    scps: Option<(std::sync::Arc<Scps>, Scenario)>,
+    /// Grants that survive the boundary and that an SCP takes away: each with the SCP (or
+    /// the level) that does.
+    removed_by_scps: Vec<(S3Grant, String)>,
 }
 
 impl Permissions {
@@ -163,7 +170,33 @@ impl Permissions {
             boundary,
             grants,
             bounded,
+            scps: None,
+            removed_by_scps: Vec::new(),
         }
+    }
+
+    /// The same permissions under the service control policies over the role's account;
+    /// `scenario` says who the role is ([`super::guardrails::role_scenario`]).
+    pub fn limit(mut self, scps: std::sync::Arc<Scps>, scenario: Scenario) -> Permissions {
+        if scps.is_empty() {
+            return self;
+        }
+        let mut kept = Vec::with_capacity(self.grants.len());
+        for g in std::mem::take(&mut self.grants) {
+            match scps.blocks(&g.action.qualified(), &g.witness, &scenario) {
+                None => kept.push(g),
+                Some(by) => self.removed_by_scps.push((g, by)),
+            }
+        }
+        self.grants = kept;
+        self.scps = Some((scps, scenario));
+        self
+    }
+
+    /// The grants that the organization's service control policies take away, each with the
+    /// policy (or level) that does.
+    pub fn removed_by_scps(&self) -> &[(S3Grant, String)] {
+        &self.removed_by_scps
     }
 
     /// The permissions boundary, when the role has one that parsed.
@@ -197,6 +230,14 @@ impl Permissions {
                 .boundary
                 .as_ref()
                 .is_none_or(|b| decides_allowed(&b.statements, action, resource, &scenario))
+            && self.scp_allows(action, resource)
+    }
+
+    /// Do the service control policies (if any) leave `action` on `resource` to the role?
+    fn scp_allows(&self, action: &str, resource: &str) -> bool {
+        self.scps
+            .as_ref()
+            .is_none_or(|(scps, who)| scps.blocks(action, resource, who).is_none())
     }
 
     /// How sure the documents are that the role may do `action` on `resource` in `scenario`.
@@ -217,6 +258,9 @@ impl Permissions {
         let bound = self.boundary.as_ref().map_or(Certainty::Allowed, |b| {
             super::eval::certainty(&b.statements, &req)
         });
+        if !self.scp_allows(action, resource) {
+            return Certainty::Denied;
+        }
         match (identity, bound) {
             (Certainty::Denied, _) | (_, Certainty::Denied) => Certainty::Denied,
             (Certainty::Allowed, Certainty::Allowed) => Certainty::Allowed,
@@ -282,6 +326,14 @@ impl Permissions {
     /// exists to carve anything out: `(policy index, statement index)`.
     pub fn grants_everything(&self) -> Option<(usize, usize)> {
         if self.statements().any(|s| s.effect == Effect::Deny) {
+            return None;
+        }
+        // service control policies that do not allow everything limit the role
+        if self
+            .scps
+            .as_ref()
+            .is_some_and(|(scps, _)| !scps.allow_everything())
+        {
             return None;
         }
         // a boundary that does not itself allow everything limits the role

@@ -19,7 +19,8 @@ pub const EXTERNAL_ID: &str = "sts:ExternalId";
 pub const ADVERSARY_ACCOUNT: &str = "000000000000";
 
 /// True when `statement` (an Allow of `policy`) may let `caller` do `action` under `scenario`,
-/// and no Deny of the policy certainly blocks it.
+/// and no Deny of the policy, nor of the resource control policies guarding it, certainly
+/// blocks it.
 pub fn statement_grants(
     policy: &Policy,
     statement: &Statement,
@@ -36,6 +37,11 @@ pub fn statement_grants(
     statement.effect == Effect::Allow
         && statement.applies(&req).possible()
         && !certainly_denied(&policy.statements, &req)
+        && policy.guard.as_ref().is_none_or(|g| {
+            g.rcps
+                .denies(&g.role_arn, caller, action, scenario)
+                .is_none()
+        })
 }
 
 /// An AWS principal of another account that an Allow statement lets in: named in its

@@ -54,7 +54,10 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
                 "trusts `{principal}`, and `{}` passes when no external id is sent",
                 conditions.join("`, `")
             ),
-            (ExternalIdGap::AnyValue, _) => format!(
+            (ExternalIdGap::AnyValue, true) => format!(
+                "trusts `{principal}` with no sts:ExternalId condition: a guardrail of the organization demands that an external id be sent, but any value passes"
+            ),
+            (ExternalIdGap::AnyValue, false) => format!(
                 "trusts `{principal}`, and `{}` accepts any external id the caller sends",
                 conditions.join("`, `")
             ),
