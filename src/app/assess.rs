@@ -7,8 +7,8 @@ use super::ports::{Prober, RoleSource, Services, UsageSource};
 use super::settings::Settings;
 use connector_audit_core::audit::{AuditOptions, Evidence, audit_with, select};
 use connector_audit_core::model::{
-    BUCKETS_TAG, ErrorCode, ErrorEntry, Guardrails, Inventory, Operation, ProbeSummary, Report, RoleProbe,
-    RoleSnapshot, Source,
+    BUCKETS_TAG, ErrorCode, ErrorEntry, Guardrails, Inventory, Operation, ProbeSummary, Report,
+    RoleProbe, RoleSnapshot, Source,
 };
 use connector_audit_core::probe::{ProbeOptions, RolePlan, auditor_principal, plan};
 use connector_audit_core::view::RoleView;

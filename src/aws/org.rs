@@ -11,9 +11,9 @@ use crate::model::{GuardrailLevel, Guardrails, NamedDocument, RoleName};
 use crate::org::{Account, Listing, SESSION_NAME};
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_organizations::types::{AccountState, AccountStatus, ParentType, PolicyType};
+use aws_sdk_sts::config::SharedCredentialsProvider;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use aws_sdk_sts::config::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
 /// ListAccounts serves at most 20 accounts a page.
@@ -160,22 +160,20 @@ impl AwsOrganization {
     /// `None` for the management account, which neither kind affects.
     pub async fn guardrails_of(&self, account: &Account) -> Result<Option<Guardrails>, AwsError> {
         let client = aws_sdk_organizations::Client::new(&self.own.conf);
-        let management = self
-            .management
-            .get_or_try_init(|| async {
-                let out = client
-                    .describe_organization()
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("organizations:DescribeOrganization", &e))?;
-                Ok::<_, AwsError>(
-                    out.organization()
-                        .and_then(|o| o.master_account_id())
-                        .unwrap_or_default()
-                        .to_string(),
-                )
-            })
-            .await?;
+        let management =
+            self.management
+                .get_or_try_init(|| async {
+                    let out = client.describe_organization().send().await.map_err(|e| {
+                        AwsError::from_sdk("organizations:DescribeOrganization", &e)
+                    })?;
+                    Ok::<_, AwsError>(
+                        out.organization()
+                            .and_then(|o| o.master_account_id())
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .await?;
         if *management == *account.account_id {
             return Ok(None);
         }
@@ -233,7 +231,8 @@ impl AwsOrganization {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("organizations:ListPoliciesForTarget", &e))?;
+            let page =
+                page.map_err(|e| AwsError::from_sdk("organizations:ListPoliciesForTarget", &e))?;
             for summary in page.policies() {
                 let Some(id) = summary.id() else { continue };
                 let known = self

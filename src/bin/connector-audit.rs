@@ -12,7 +12,7 @@ use connector_audit::audit::{AuditOptions, Evidence, audit_with, now_rfc3339};
 use connector_audit::aws::{Clients, services};
 use connector_audit::dump::parse_dump;
 use connector_audit::model::{AccountId, RoleName};
-use connector_audit::model::{Report, Severity, Source};
+use connector_audit::model::{Guardrails, Report, Severity, Source};
 use connector_audit::notify::PublishMode;
 use connector_audit::probe::ProbeOptions;
 use connector_audit::render;
@@ -45,6 +45,11 @@ enum Command {
         /// the summary lists the resolved ones.
         #[arg(long, value_name = "REPORT")]
         baseline: Option<PathBuf>,
+        /// The organization's service and resource control policies over the dump's account,
+        /// root first (`{"scps": [{"target", "policies": [{"name", "document"}]}], "rcps":
+        /// [...]}`, as an organization-wide audit reads them): applied to the roles' access.
+        #[arg(long, value_name = "FILE")]
+        guardrails: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -391,8 +396,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             input,
             baseline,
+            guardrails,
             common,
-        } => check(&input, baseline.as_deref(), &common),
+        } => check(&input, baseline.as_deref(), guardrails.as_deref(), &common),
         Command::Audit(args) => audit(*args),
     }
 }
@@ -402,6 +408,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn check(
     input: &std::path::Path,
     baseline: Option<&std::path::Path>,
+    guardrails: Option<&std::path::Path>,
     common: &Common,
 ) -> anyhow::Result<ExitCode> {
     let text = read_input(input)?;
@@ -415,8 +422,21 @@ fn check(
             Ok((report, path.display().to_string()))
         })
         .transpose()?;
+    let guardrails = guardrails
+        .map(|path| -> anyhow::Result<Guardrails> {
+            let text = read_input(path)?;
+            let mut de = serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize(&mut de).with_context(|| {
+                format!(
+                    "`{}` is not a guardrails file ({{\"scps\": [{{\"target\", \"policies\": [{{\"name\", \"document\"}}]}}], \"rcps\": [...]}})",
+                    path.display()
+                )
+            })
+        })
+        .transpose()?;
     let evidence = Evidence {
         lookback_days: common.lookback_days,
+        guardrails,
         ..Evidence::default()
     };
     let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);

@@ -903,12 +903,27 @@ async fn the_organizations_guardrails_take_access_away_and_the_report_says_which
         found.contains(&(account.to_string(), role.to_string(), rule.to_string()))
     };
     // the SCP keeps prod's roles off buckets nobody named; dev's identical role is not
-    assert!(has(&org.dev, "dev-vendor", "s3-wildcard-bucket"), "{found:?}");
-    assert!(!has(&org.prod, "prod-vendor", "s3-wildcard-bucket"), "{found:?}");
+    assert!(
+        has(&org.dev, "dev-vendor", "s3-wildcard-bucket"),
+        "{found:?}"
+    );
+    assert!(
+        !has(&org.prod, "prod-vendor", "s3-wildcard-bucket"),
+        "{found:?}"
+    );
     // the RCP shuts the vendor out of dev's roles; prod's and the management account's not
-    assert!(!has(&org.dev, "dev-vendor", "trust-missing-external-id"), "{found:?}");
-    assert!(has(&org.prod, "prod-vendor", "trust-missing-external-id"), "{found:?}");
-    assert!(has(ACCOUNT, "hq-vendor", "trust-missing-external-id"), "{found:?}");
+    assert!(
+        !has(&org.dev, "dev-vendor", "trust-missing-external-id"),
+        "{found:?}"
+    );
+    assert!(
+        has(&org.prod, "prod-vendor", "trust-missing-external-id"),
+        "{found:?}"
+    );
+    assert!(
+        has(ACCOUNT, "hq-vendor", "trust-missing-external-id"),
+        "{found:?}"
+    );
 
     let entry = |name: &str| report.roles.iter().find(|r| r.role_name == name).unwrap();
     let prod = entry("prod-vendor");
@@ -919,7 +934,10 @@ async fn the_organizations_guardrails_take_access_away_and_the_report_says_which
     assert!(prod.limited_by[0].total > 40, "{:?}", prod.limited_by);
     assert!(
         prod.limited_by[0].removes.len() == connector_audit::model::Limit::SHOWN
-            && prod.limited_by[0].removes.iter().all(|r| r.ends_with(" on *")),
+            && prod.limited_by[0]
+                .removes
+                .iter()
+                .all(|r| r.ends_with(" on *")),
         "{:?}",
         prod.limited_by
     );

@@ -172,3 +172,126 @@ async fn live_the_same_account_in_the_emulator_gives_the_same_answers() {
         "the emulator's GAAD carries the boundary"
     );
 }
+
+/// Class 9 offline: the organization's guardrails over the dump's account, from a file
+/// (`check --guardrails`), in the shape an organization-wide audit reads them. Without the
+/// file every way in is reported; with it, what an SCP or RCP certainly takes away is gone,
+/// each role's entry names the control, and an account the RCP lets through a `*` principal
+/// still needs its external id.
+#[test]
+fn offline_guardrails_take_away_only_what_they_certainly_deny() {
+    let run = |extra: &[&str]| -> Report {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"))
+            .args([
+                "check",
+                "--input",
+                "tests/fixtures/guardrails-account.json",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let pairs = |r: &Report| -> BTreeSet<(String, String)> {
+        r.findings
+            .iter()
+            .map(|f| (f.role_name.clone(), f.rule.clone()))
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let open = run(&[]);
+    assert_eq!(
+        pairs(&open),
+        BTreeSet::from([
+            pair("open-to-anyone", "trust-any-principal"),
+            pair("vendor-no-external-id", "trust-missing-external-id"),
+            pair("vendor-bucket-admin", "s3-bucket-admin"),
+        ])
+    );
+    let guarded = run(&["--guardrails", "tests/fixtures/guardrails.json"]);
+    assert!(guarded.complete, "{:?}", guarded.errors);
+    assert_eq!(
+        pairs(&guarded),
+        BTreeSet::from([
+            // the RCP keeps outsiders out, except the vendor's account it names
+            pair("open-to-anyone", "trust-missing-external-id"),
+            pair("vendor-no-external-id", "trust-missing-external-id"),
+        ])
+    );
+    let through = guarded
+        .findings
+        .iter()
+        .find(|f| f.role_name == "open-to-anyone")
+        .unwrap();
+    assert!(
+        through.message.contains("narrow to `428641199958`"),
+        "{}",
+        through.message
+    );
+    let limits = |name: &str| {
+        guarded
+            .roles
+            .iter()
+            .find(|r| r.role_name == name)
+            .unwrap()
+            .limited_by
+            .clone()
+    };
+    let anyone = limits("open-to-anyone");
+    assert_eq!(anyone.len(), 1);
+    assert_eq!(
+        (anyone[0].control.as_str(), anyone[0].policy.as_str()),
+        ("resource-control-policy", "OrgOnly (p-orgonly1)")
+    );
+    assert_eq!(
+        anyone[0].removes,
+        ["trust-any-principal on trust statement 0"]
+    );
+    let admin = limits("vendor-bucket-admin");
+    assert_eq!(admin.len(), 1);
+    assert_eq!(
+        (admin[0].control.as_str(), admin[0].policy.as_str()),
+        ("service-control-policy", "ObjectsOnly (p-objects1)")
+    );
+    assert!(
+        admin[0]
+            .removes
+            .contains(&"s3:DeleteBucket on acme-data".to_string())
+    );
+    assert!(
+        !admin[0]
+            .removes
+            .iter()
+            .any(|r| r.starts_with("s3:GetObject "))
+    );
+    assert!(limits("vendor-no-external-id").is_empty());
+
+    // a file that is not guardrails: a clear error naming the file and the field
+    let bad = std::env::temp_dir().join(format!(
+        "connector-audit-guardrails-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&bad, r#"{"scps": [{"target": "r-ab12", "policy": []}]}"#).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"))
+        .args([
+            "check",
+            "--input",
+            "tests/fixtures/guardrails-account.json",
+            "--guardrails",
+        ])
+        .arg(&bad)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is not a guardrails file")
+            && err.contains("scps[0]")
+            && err.contains("policy"),
+        "{err}"
+    );
+}

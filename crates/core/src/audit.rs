@@ -11,13 +11,13 @@ use crate::model::{
 };
 use crate::model::{ErrorCode, Operation, UsageEvidence};
 use crate::parties::known::KnownAccounts;
+use crate::policy::guardrails::{Controls, TrustGuard};
 use crate::rules::registry::RULES;
 use crate::rules::{RuleContext, run_all};
 use crate::suppress::SuppressionSet;
-use crate::policy::guardrails::{Controls, TrustGuard};
 use crate::view::RoleView;
-use std::sync::Arc;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What to audit and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,7 +367,11 @@ fn rcp_limits(view: &RoleView<'_>, ctx: &RuleContext) -> Vec<Limit> {
 
 /// What the trust rules report of the role with `trust` as its trust policy: `RULE on trust
 /// statement N`.
-fn trust_findings(view: &RoleView<'_>, trust: crate::policy::Policy, ctx: &RuleContext) -> Vec<String> {
+fn trust_findings(
+    view: &RoleView<'_>,
+    trust: crate::policy::Policy,
+    ctx: &RuleContext,
+) -> Vec<String> {
     let alone = RoleView {
         snapshot: view.snapshot,
         trust: Ok(trust),
@@ -674,8 +678,14 @@ mod guardrail_tests {
         assert!(r.roles.iter().all(|e| e.limited_by.is_empty()));
         // an SCP that allows everything and an RCP that denies nothing change nothing
         let r = run(Some(Guardrails {
-            scps: vec![level("r-ab12", &[("FullAWSAccess (p-FullAWSAccess)", FULL)])],
-            rcps: vec![level("r-ab12", &[("RCPFullAWSAccess (p-RCPFullAWSAccess)", FULL)])],
+            scps: vec![level(
+                "r-ab12",
+                &[("FullAWSAccess (p-FullAWSAccess)", FULL)],
+            )],
+            rcps: vec![level(
+                "r-ab12",
+                &[("RCPFullAWSAccess (p-RCPFullAWSAccess)", FULL)],
+            )],
         }));
         assert_eq!(rules_of(&r, "anyone"), ["trust-any-principal"]);
         assert!(rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()));
@@ -706,7 +716,11 @@ mod guardrail_tests {
         let no_id = r.findings.iter().find(|f| f.role_name == "no-id").unwrap();
         assert_eq!(no_id.rule, "trust-missing-external-id");
         assert_eq!(no_id.evidence["gap"], "any-value");
-        assert!(no_id.message.contains("any value passes"), "{}", no_id.message);
+        assert!(
+            no_id.message.contains("any value passes"),
+            "{}",
+            no_id.message
+        );
         let entry = r.roles.iter().find(|e| e.role_name == "no-id").unwrap();
         assert!(entry.limited_by.is_empty(), "{:?}", entry.limited_by);
     }
@@ -762,7 +776,10 @@ mod guardrail_tests {
         assert_eq!(scp.policy, "NoBucketAdmin (p-3)");
         assert!(scp.total > Limit::SHOWN, "{scp:?}");
         assert_eq!(scp.removes.len(), Limit::SHOWN);
-        assert!(scp.removes.iter().all(|x| x.ends_with(" on data")), "{scp:?}");
+        assert!(
+            scp.removes.iter().all(|x| x.ends_with(" on data")),
+            "{scp:?}"
+        );
         assert!(!scp.removes.iter().any(|x| x.starts_with("s3:GetObject ")));
         // the trust side is untouched by SCPs: the vendor is outside the organization
         assert!(rules_of(&r, "no-id").contains(&"trust-missing-external-id".to_string()));
@@ -771,7 +788,10 @@ mod guardrail_tests {
     #[test]
     fn an_unparseable_guardrail_is_an_error_and_takes_nothing_away() {
         let r = run(Some(Guardrails {
-            scps: vec![level("r-ab12", &[("Broken (p-9)", r#"{"Statement":{"Effect":"Deny"}"#)])],
+            scps: vec![level(
+                "r-ab12",
+                &[("Broken (p-9)", r#"{"Statement":{"Effect":"Deny"}"#)],
+            )],
             rcps: vec![],
         }));
         assert!(rules_of(&r, "admin").contains(&"s3-bucket-admin".to_string()));

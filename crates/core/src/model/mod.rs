@@ -181,15 +181,19 @@ pub struct NamedDocument {
 /// root down to the account (AWS Organizations User Guide, "SCP evaluation", "RCP
 /// evaluation"). The management account has none: neither kind affects it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Guardrails {
     /// Service control policies: limit what the account's roles may do.
+    #[serde(default)]
     pub scps: Vec<GuardrailLevel>,
     /// Resource control policies: limit what anyone may do to the account's resources.
+    #[serde(default)]
     pub rcps: Vec<GuardrailLevel>,
 }
 
 /// The policies of one kind attached to one level of the organization.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GuardrailLevel {
     /// The root (`r-...`), organizational unit (`ou-...`) or account id they are attached to.
     pub target: String,
@@ -200,7 +204,10 @@ pub struct GuardrailLevel {
 impl Guardrails {
     /// True when no policy of either kind is known.
     pub fn is_empty(&self) -> bool {
-        self.scps.iter().chain(&self.rcps).all(|l| l.policies.is_empty())
+        self.scps
+            .iter()
+            .chain(&self.rcps)
+            .all(|l| l.policies.is_empty())
     }
 }
 

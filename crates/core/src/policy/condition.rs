@@ -388,6 +388,16 @@ impl Condition {
         enforcing.then_some(self.values.as_slice())
     }
 
+    /// The values a negated string or ARN condition excepts (`StringNotEquals`,
+    /// `ArnNotLike`, with or without `IfExists`): in a Deny, the callers it lets through.
+    pub fn excepted_values(&self) -> Option<&[String]> {
+        let op = &self.operator;
+        let excepting = op.base.is_string_or_arn()
+            && op.base.is_negated()
+            && op.qualifier != Some(SetQualifier::ForAllValues);
+        excepting.then_some(self.values.as_slice())
+    }
+
     /// `StringEqualsIfExists sts:ExternalId [a, b]`, for evidence.
     pub fn describe(&self) -> String {
         format!(

@@ -26,8 +26,8 @@
 //! leave the access in place. A guardrail the engine misreads can then only make it report
 //! more, never hide a way in.
 
-use super::condition::KeyState;
 use super::PolicyError;
+use super::condition::KeyState;
 use super::document::{Effect, Policy};
 use super::eval::{Decision, Request, Scenario, certainly_denied, decide};
 use super::principal::Caller;
@@ -133,7 +133,10 @@ impl Controls {
 pub fn role_scenario(role_arn: &str, account: &str) -> Scenario {
     Scenario::new()
         .with("aws:PrincipalArn", KeyState::Known(vec![role_arn.into()]))
-        .with("aws:PrincipalAccount", KeyState::Known(vec![account.into()]))
+        .with(
+            "aws:PrincipalAccount",
+            KeyState::Known(vec![account.into()]),
+        )
         .with(
             "aws:PrincipalIsAWSService",
             KeyState::Known(vec!["false".into()]),
@@ -309,7 +312,10 @@ mod tests {
         let deny = r#"{"Statement":{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*",
             "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin-*"}}}}"#;
         let g = Guardrails {
-            scps: vec![level("r-ab12", &[("Full (p-f)", FULL), ("NoDelete (p-2)", deny)])],
+            scps: vec![level(
+                "r-ab12",
+                &[("Full (p-f)", FULL), ("NoDelete (p-2)", deny)],
+            )],
             rcps: vec![],
         };
         let (c, _) = Controls::parse(&g);
@@ -321,7 +327,10 @@ mod tests {
             Some("NoDelete (p-2)")
         );
         let admin = role_scenario("arn:aws:iam::123456789012:role/admin-x", "123456789012");
-        assert_eq!(c.scps.blocks("s3:DeleteObject", "arn:aws:s3:::b/k", &admin), None);
+        assert_eq!(
+            c.scps.blocks("s3:DeleteObject", "arn:aws:s3:::b/k", &admin),
+            None
+        );
         // without knowing the caller, the Deny is not certain: nothing is taken away
         assert_eq!(
             c.scps
@@ -333,7 +342,10 @@ mod tests {
     #[test]
     fn unparseable_and_empty_levels_restrict_nothing() {
         let g = Guardrails {
-            scps: vec![level("r-ab12", &[("Broken (p-3)", "{not json")]), level("ou-x", &[])],
+            scps: vec![
+                level("r-ab12", &[("Broken (p-3)", "{not json")]),
+                level("ou-x", &[]),
+            ],
             rcps: vec![],
         };
         let (c, bad) = Controls::parse(&g);

@@ -1,7 +1,7 @@
 //! Questions about trust policies: who outside the account may assume the role, and does an
 //! `sts:ExternalId` really stand in their way? Built on [`super::eval`]. PURE.
 
-use super::condition::{Adversary, KeyState};
+use super::condition::{Adversary, Condition, KeyState};
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
 use super::principal::{
@@ -52,6 +52,9 @@ pub struct ForeignPrincipal<'a> {
     pub statement: &'a Statement,
     pub principal: Cow<'a, AwsPrincipal>,
     pub account: Cow<'a, str>,
+    /// Behind a `*` principal that no condition of the statement pins, an account the
+    /// organization's resource control policies let through their Deny.
+    pub through_guard: bool,
 }
 
 impl ForeignPrincipal<'_> {
@@ -82,9 +85,36 @@ impl ForeignPrincipal<'_> {
 /// ids of `aws:PrincipalAccount`, and `aws:PrincipalArn` patterns whose account is literal.
 /// (Patterns with a wildcard account are anyone's: `trust-any-principal` reports those.)
 fn pinned_by_conditions(statement: &Statement) -> Vec<AwsPrincipal> {
+    named_by(&statement.conditions, Condition::pinned_values)
+}
+
+/// The foreign accounts (and principals) that the resource control policies guarding a trust
+/// policy except from a Deny on who the caller is (`StringNotEquals aws:PrincipalAccount`,
+/// `ArnNotLike aws:PrincipalArn`): behind a `*` principal, they still get in.
+fn excepted_by_guard(policy: &Policy) -> Vec<AwsPrincipal> {
+    let Some(guard) = &policy.guard else {
+        return Vec::new();
+    };
+    guard
+        .rcps
+        .levels
+        .iter()
+        .flat_map(|l| l.policies.iter())
+        .flat_map(|(_, p)| p.statements.iter())
+        .filter(|s| s.effect == Effect::Deny)
+        .flat_map(|s| named_by(&s.conditions, Condition::excepted_values))
+        .collect()
+}
+
+/// AWS principals named by `values` of conditions on `aws:PrincipalAccount` (literal account
+/// ids) and `aws:PrincipalArn` (patterns whose account is literal).
+fn named_by(
+    conditions: &[Condition],
+    values: impl Fn(&Condition) -> Option<&[String]>,
+) -> Vec<AwsPrincipal> {
     let mut out = Vec::new();
-    for c in &statement.conditions {
-        let Some(values) = c.pinned_values() else {
+    for c in conditions {
+        let Some(values) = values(c) else {
             continue;
         };
         for v in values {
@@ -160,11 +190,20 @@ pub fn foreign_principals<'a>(
                             statement,
                             principal: Cow::Borrowed(aws),
                             account: Cow::Borrowed(account),
+                            through_guard: false,
                         });
                     }
                 }
                 Principal::Any { .. } => {
-                    for pinned in pinned_by_conditions(statement) {
+                    let pinned = pinned_by_conditions(statement);
+                    // pinned by the statement itself, or let through the guard's Denies
+                    let through_guard = pinned.is_empty();
+                    let named = if through_guard {
+                        excepted_by_guard(policy)
+                    } else {
+                        pinned
+                    };
+                    for pinned in named {
                         if let Some(account) = pinned.account.clone()
                             && is_foreign(&account, own_account, trusted)
                         {
@@ -172,6 +211,7 @@ pub fn foreign_principals<'a>(
                                 statement,
                                 principal: Cow::Owned(pinned),
                                 account: Cow::Owned(account),
+                                through_guard,
                             });
                         }
                     }

@@ -45,20 +45,27 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             .conditions_on(EXTERNAL_ID)
             .map(|c| c.describe())
             .collect();
-        let principal = &fp.principal.value;
+        let principal = if fp.through_guard {
+            format!(
+                "`*` (which the organization's resource control policies narrow to `{}`)",
+                fp.principal.value
+            )
+        } else {
+            format!("`{}`", fp.principal.value)
+        };
         let how = match (gap, conditions.is_empty()) {
             (ExternalIdGap::Missing, true) => {
-                format!("trusts `{principal}` with no sts:ExternalId condition")
+                format!("trusts {principal} with no sts:ExternalId condition")
             }
             (ExternalIdGap::Missing, false) => format!(
-                "trusts `{principal}`, and `{}` passes when no external id is sent",
+                "trusts {principal}, and `{}` passes when no external id is sent",
                 conditions.join("`, `")
             ),
             (ExternalIdGap::AnyValue, true) => format!(
-                "trusts `{principal}` with no sts:ExternalId condition: a guardrail of the organization demands that an external id be sent, but any value passes"
+                "trusts {principal} with no sts:ExternalId condition: a guardrail of the organization demands that an external id be sent, but any value passes"
             ),
             (ExternalIdGap::AnyValue, false) => format!(
-                "trusts `{principal}`, and `{}` accepts any external id the caller sends",
+                "trusts {principal}, and `{}` accepts any external id the caller sends",
                 conditions.join("`, `")
             ),
         };
