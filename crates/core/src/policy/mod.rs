@@ -27,6 +27,7 @@ pub mod services;
 pub mod trust;
 pub mod variables;
 pub mod wildcard;
+pub mod witness;
 
 pub use document::{Clause, Effect, Policy, Statement};
 pub use eval::{Decision, Request, Scenario};

@@ -193,6 +193,16 @@ impl Permissions {
         self
     }
 
+    /// The service control policies' levels (root first), as the request evaluator takes them.
+    pub fn scp_levels(&self) -> Vec<Vec<Policy>> {
+        self.scps.as_ref().map_or_else(Vec::new, |(scps, _)| {
+            scps.levels
+                .iter()
+                .map(|l| l.policies.iter().map(|(_, p)| p.clone()).collect())
+                .collect()
+        })
+    }
+
     /// The grants that the organization's service control policies take away, each with the
     /// policy (or level) that does.
     pub fn removed_by_scps(&self) -> &[(S3Grant, String)] {

@@ -66,7 +66,7 @@ impl ForeignPrincipal<'_> {
 
     /// What the caller's request says of the keys that name it: its account always, its ARN
     /// when the principal is one identity.
-    fn scenario(&self) -> Scenario {
+    pub fn scenario(&self) -> Scenario {
         let caller = self.caller();
         let s = Scenario::new().with(
             "aws:PrincipalAccount",
@@ -336,17 +336,27 @@ pub enum ExternalIdGap {
 /// Can `fp` assume the role without the right external id? `None`: the id is enforced.
 pub fn external_id_gap(policy: &Policy, fp: &ForeignPrincipal<'_>) -> Option<ExternalIdGap> {
     let caller = fp.caller();
-    let absent = fp.scenario().with(EXTERNAL_ID, KeyState::Absent);
-    if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &absent) {
-        return Some(ExternalIdGap::Missing);
+    [ExternalIdGap::Missing, ExternalIdGap::AnyValue]
+        .into_iter()
+        .find(|gap| {
+            statement_grants(
+                policy,
+                fp.statement,
+                &caller,
+                ASSUME_ROLE,
+                &gap_scenario(fp, *gap),
+            )
+        })
+}
+
+/// The request of `fp` that a gap lets in: no external id, or one of its choosing.
+pub fn gap_scenario(fp: &ForeignPrincipal<'_>, gap: ExternalIdGap) -> Scenario {
+    match gap {
+        ExternalIdGap::Missing => fp.scenario().with(EXTERNAL_ID, KeyState::Absent),
+        ExternalIdGap::AnyValue => fp
+            .scenario()
+            .with(EXTERNAL_ID, KeyState::Adversary(Adversary::default())),
     }
-    let chosen = fp
-        .scenario()
-        .with(EXTERNAL_ID, KeyState::Adversary(Adversary::default()));
-    if statement_grants(policy, fp.statement, &caller, ASSUME_ROLE, &chosen) {
-        return Some(ExternalIdGap::AnyValue);
-    }
-    None
 }
 
 /// The external id values a statement pins (positive, enforcing conditions on `sts:ExternalId`).

@@ -30,11 +30,44 @@ pub use crate::view::RoleView;
 use crate::model::{Finding, PolicyRef, Severity, StatementRef};
 use crate::parties::Resolver;
 use crate::parties::known::KnownAccounts;
-use crate::policy::Statement;
+use crate::policy::condition::KeyState;
+use crate::policy::principal::Caller;
+use crate::policy::request::Policies;
 use crate::policy::s3::{Bucket, S3Grant};
 use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
+use crate::policy::witness::{self, Witness};
+use crate::policy::{Scenario, Statement};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The condition keys of some policies' statements.
+fn keys_of<'a>(policies: impl Iterator<Item = &'a (String, crate::policy::Policy)>) -> Vec<String> {
+    policies
+        .flat_map(|(_, p)| p.statements.iter())
+        .flat_map(|s| s.conditions.iter())
+        .map(|c| c.key.clone())
+        .collect()
+}
+
+/// The evidence with the finding's witness request under `witness` (left out when the
+/// search found none).
+pub(crate) fn with_witness(
+    mut evidence: serde_json::Value,
+    w: Option<Witness>,
+) -> serde_json::Value {
+    if let (Some(w), Some(obj)) = (w, evidence.as_object_mut())
+        && let Ok(v) = serde_json::to_value(w)
+    {
+        obj.insert("witness".into(), v);
+    }
+    evidence
+}
+
+/// The finding with its witness request in its evidence (see [`with_witness`]).
+pub(crate) fn witnessed(w: Option<Witness>, mut f: Finding) -> Finding {
+    f.evidence = with_witness(f.evidence, w);
+    f
+}
 
 /// A rule: its contract (id, default severity), its documentation and its check.
 pub struct Rule {
@@ -83,6 +116,87 @@ impl RoleView<'_> {
             obj.insert("confirmed_by_probe".into(), confirmed.into());
             obj.insert("probe_buckets".into(), serde_json::json!(buckets));
         }
+    }
+
+    /// The witness of a way into the role: `caller` asking for `action` on it, in a request
+    /// the rule's `scenario` allows, that the trust policy (and the organization's resource
+    /// control policies guarding it) let through. The caller's own account is taken to allow
+    /// it (the adversary grants itself anything).
+    pub fn trust_witness(
+        &self,
+        caller: Caller,
+        action: &str,
+        scenario: &Scenario,
+    ) -> Option<Witness> {
+        let trust = self.trust.as_ref().ok()?;
+        let mut resource = trust.clone();
+        let guard = resource.guard.take();
+        let policies = Policies {
+            identity: match caller {
+                Caller::Aws { .. } => vec![witness::allow_all()],
+                _ => Vec::new(),
+            },
+            resource: Some(resource),
+            ..Policies::default()
+        };
+        let w = witness::find(&witness::Question {
+            caller: caller.clone(),
+            action,
+            resource: &self.snapshot.arn,
+            resource_account: self.account_id(),
+            policies: &policies,
+            scenario,
+        })?;
+        // the RCPs are not the evaluator's: ask them of the concrete request
+        if let Some(g) = guard {
+            let concrete = w.context.iter().fold(Scenario::new(), |s, (k, v)| {
+                s.with(k, KeyState::Known(v.clone()))
+            });
+            let absent: Vec<String> = keys_of(g.rcps.levels.iter().flat_map(|l| l.policies.iter()))
+                .into_iter()
+                .filter(|k| concrete.get(k).is_none())
+                .collect();
+            let concrete = absent
+                .iter()
+                .fold(concrete, |s, k| s.with(k, KeyState::Absent));
+            if g.rcps
+                .denies(&g.role_arn, &caller, action, &concrete)
+                .is_some()
+            {
+                return None;
+            }
+        }
+        Some(w)
+    }
+
+    /// The witness of the role's own access: a session of the role asking for `action` on
+    /// `resource` (a grant's witness ARN), allowed by its identity policies as written,
+    /// within its permissions boundary and the organization's service control policies.
+    pub fn access_witness(&self, action: &str, resource: &str) -> Option<Witness> {
+        let policies = Policies {
+            identity: self
+                .documents
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().ok().cloned())
+                .collect(),
+            resource: None,
+            boundary: self
+                .boundary
+                .as_ref()
+                .and_then(|(_, p)| p.as_ref().ok().cloned()),
+            scps: self.permissions.scp_levels(),
+        };
+        witness::find(&witness::Question {
+            caller: Caller::Aws {
+                arn: self.snapshot.arn.clone(),
+                account: self.account_id().to_string(),
+            },
+            action,
+            resource,
+            resource_account: self.account_id(),
+            policies: &policies,
+            scenario: &Scenario::new(),
+        })
     }
 
     /// A finding of `rule` on this role, with its stable id.

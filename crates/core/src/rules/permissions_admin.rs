@@ -1,6 +1,6 @@
 //! `permissions-admin` (critical): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, Severity};
 use serde_json::json;
 
@@ -35,7 +35,10 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         return;
     };
     let policy = role.policy_ref(pi);
-    out.push(role.finding(
+    let witness = role.access_witness("iam:AttachRolePolicy", &role.snapshot.arn);
+    out.push(witnessed(
+        witness,
+        role.finding(
         &RULE,
         policy.clone(),
         Some(statement),
@@ -45,7 +48,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         ),
         json!({ "actions": statement.action.items, "resources": statement.resource.as_ref().map(|r| r.items.clone()) }),
         format!("Detach or remove {policy} and grant only the S3 actions the connector needs on its buckets"),
-    ));
+    )));
 }
 
 #[cfg(test)]

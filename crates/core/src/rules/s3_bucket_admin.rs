@@ -1,7 +1,7 @@
 //! `s3-bucket-admin` (high): see [`DOC`].
 
 use super::s3_wildcard_bucket::join_short;
-use super::{RoleView, Rule, RuleContext, actions_and_buckets, statement_label};
+use super::{RoleView, Rule, RuleContext, actions_and_buckets, statement_label, witnessed};
 use crate::model::{Finding, Severity};
 use serde_json::json;
 
@@ -42,7 +42,12 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         };
         let (actions, buckets) = actions_and_buckets(&grants);
         let policy = role.policy_ref(pi);
-        out.push(role.finding(
+        let witness = grants
+            .first()
+            .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
+        out.push(witnessed(
+            witness,
+            role.finding(
             &RULE,
             policy.clone(),
             Some(statement),
@@ -58,7 +63,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 "Replace the wildcard actions of {} with the object and list actions the connector uses (s3:GetObject, s3:PutObject, s3:ListBucket)",
                 statement_label(statement)
             ),
-        ));
+        )));
     }
 }
 

@@ -1,7 +1,7 @@
 //! `s3-unused-delete` (medium): see [`DOC`].
 
 use super::s3_wildcard_bucket::join_short;
-use super::{RoleView, Rule, RuleContext, actions_and_buckets, statement_label};
+use super::{RoleView, Rule, RuleContext, actions_and_buckets, statement_label, witnessed};
 use crate::model::{Access, Finding, Severity};
 use serde_json::json;
 
@@ -93,7 +93,12 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
         if let (Some(_), Some(t), Some(obj)) = (tag, &trail_evidence, evidence.as_object_mut()) {
             obj.insert("usage".into(), t.clone());
         }
-        let mut f = role.finding(
+        let witness = grants
+            .first()
+            .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
+        let mut f = witnessed(
+            witness,
+            role.finding(
             &RULE,
             policy.clone(),
             Some(statement),
@@ -110,7 +115,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
                 statement_label(statement),
                 Access::TAG
             ),
-        );
+        ));
         // the probe tries DeleteObject only: it says nothing of DeleteObjectVersion alone
         if actions.contains("s3:DeleteObject") {
             role.add_probe_evidence(&mut f, |c| {

@@ -1,6 +1,6 @@
 //! `s3-wildcard-bucket` (high; critical with write or delete): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, Severity};
 use crate::policy::s3::Bucket;
 use serde_json::json;
@@ -52,7 +52,12 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             .map(|r| json!({ "negated": r.negated, "patterns": r.items }))
             .unwrap_or(serde_json::Value::Null);
         let policy = role.policy_ref(pi);
-        let mut f = role.finding(
+        let witness = grants
+            .first()
+            .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
+        let mut f = witnessed(
+            witness,
+            role.finding(
             &RULE,
             policy.clone(),
             Some(statement),
@@ -64,7 +69,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
             json!({ "actions": actions, "write_actions": writes, "resource": resources }),
             "Replace the wildcard resource with the connector's buckets (`arn:aws:s3:::BUCKET` and `arn:aws:s3:::BUCKET/*`), or add `{\"Effect\": \"Deny\", \"Action\": \"s3:*\", \"NotResource\": [those ARNs]}`".to_string(),
-        );
+        ));
         if !writes.is_empty() {
             f.severity = Severity::Critical;
         }

@@ -1,6 +1,6 @@
 //! `trust-any-principal` (critical): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::policy::Effect;
 use crate::policy::adversary;
@@ -79,7 +79,10 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         } else {
             "any AWS account"
         };
-        out.push(role.finding(
+        let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, &scenario);
+        out.push(witnessed(
+            witness,
+            role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(statement),
@@ -90,7 +93,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
             json!({ "element": element, "principal": clause.items, "party": party, "conditions": conditions }),
             "Name the vendor's principal instead of `*` (`\"Principal\": {\"AWS\": \"arn:aws:iam::VENDOR_ACCOUNT:role/VENDOR_ROLE\"}`) and keep an `sts:ExternalId` condition, or add `\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-YOURORG\"}`".to_string(),
-        ));
+        )));
     }
 }
 

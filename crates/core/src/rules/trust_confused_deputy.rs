@@ -1,6 +1,6 @@
 //! `trust-confused-deputy` (medium): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::parties::service_name;
 use crate::policy::Effect;
@@ -73,7 +73,10 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 .filter(|c| source_keys.iter().any(|k| c.is_key(k)))
                 .map(|c| c.describe())
                 .collect();
-            out.push(role.finding(
+            let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, &scenario);
+            out.push(witnessed(
+                witness,
+                role.finding(
                 &RULE,
                 PolicyRef::Trust,
                 Some(statement),
@@ -87,7 +90,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                     role.account_id(),
                     statement_label(statement)
                 ),
-            ));
+            )));
         }
     }
 }

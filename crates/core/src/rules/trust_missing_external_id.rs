@@ -1,8 +1,10 @@
 //! `trust-missing-external-id` (high): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity};
-use crate::policy::trust::{EXTERNAL_ID, ExternalIdGap, external_id_gap, foreign_principals};
+use crate::policy::trust::{
+    ASSUME_ROLE, EXTERNAL_ID, ExternalIdGap, external_id_gap, foreign_principals, gap_scenario,
+};
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -70,7 +72,10 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         };
         let party = ctx.resolver(role).label(&fp.account);
-        out.push(role.finding(
+        let witness = role.trust_witness(fp.caller(), ASSUME_ROLE, &gap_scenario(&fp, gap));
+        out.push(witnessed(
+            witness,
+            role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(fp.statement),
@@ -91,7 +96,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
                 fp.account,
                 fp.account
             ),
-        ));
+        )));
     }
 }
 

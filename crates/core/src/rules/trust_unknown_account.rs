@@ -1,8 +1,8 @@
 //! `trust-unknown-account` (low): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, keyed, statement_label};
+use super::{RoleView, Rule, RuleContext, keyed, statement_label, witnessed};
 use crate::model::{Finding, PartyOwner, PolicyRef, Severity, VENDOR_TAG};
-use crate::policy::trust::{foreign_principals, may_assume};
+use crate::policy::trust::{ASSUME_ROLE, foreign_principals, may_assume};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -61,7 +61,10 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             "tag the role `{VENDOR_TAG}=<the vendor's name>` if the account is the vendor's; add it to TRUSTED_ACCOUNT_IDS (--trusted-account {}) if it is yours",
             fp.account
         );
-        let finding = role.finding(
+        let witness = role.trust_witness(fp.caller(), ASSUME_ROLE, &fp.scenario());
+        let finding = witnessed(
+            witness,
+            role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(fp.statement),
@@ -83,7 +86,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
                 fp.principal.value,
                 statement_label(fp.statement)
             ),
-        );
+        ));
         out.push(keyed(finding, &fp.account));
     }
 }

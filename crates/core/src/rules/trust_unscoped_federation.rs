@@ -1,6 +1,6 @@
 //! `trust-unscoped-federation` (critical for Google and Cognito, high otherwise): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::parties::issuer_name;
 use crate::policy::condition::{Adversary, KeyState};
@@ -157,7 +157,11 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 .map(|c| c.describe())
                 .collect();
             let keys: Vec<&str> = m.keys.iter().map(|(k, _)| k.as_str()).collect();
-            let mut f = role.finding(
+            let witness =
+                role.trust_witness(caller.clone(), ASSUME_ROLE_WITH_WEB_IDENTITY, &scenario);
+            let mut f = witnessed(
+                witness,
+                role.finding(
                 &RULE,
                 PolicyRef::Trust,
                 Some(statement),
@@ -178,7 +182,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                     m.fix_key,
                     statement_label(statement)
                 ),
-            );
+            ));
             f.severity = m.severity;
             out.push(f);
         }

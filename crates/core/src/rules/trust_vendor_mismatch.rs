@@ -1,8 +1,8 @@
 //! `trust-vendor-mismatch` (high): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, keyed, statement_label};
+use super::{RoleView, Rule, RuleContext, keyed, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity, VENDOR_TAG};
-use crate::policy::trust::{foreign_principals, may_assume};
+use crate::policy::trust::{ASSUME_ROLE, foreign_principals, may_assume};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -80,7 +80,10 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
             None => String::new(),
         };
-        let finding = role.finding(
+        let witness = role.trust_witness(fp.caller(), ASSUME_ROLE, &fp.scenario());
+        let finding = witnessed(
+            witness,
+            role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(fp.statement),
@@ -104,7 +107,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
                 fp.account,
                 fp.account
             ),
-        );
+        ));
         out.push(keyed(finding, &fp.account));
     }
 }

@@ -1,9 +1,9 @@
 //! `trust-weak-external-id` (medium): see [`DOC`].
 
-use super::{RoleView, Rule, RuleContext, statement_label};
+use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::policy::principal::is_account_id;
-use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
+use crate::policy::trust::{ASSUME_ROLE, external_id_gap, foreign_principals, pinned_external_ids};
 use crate::policy::wildcard;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -97,7 +97,10 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             .and_then(|r| r["reason"].as_str())
             .unwrap_or_default()
             .to_string();
-        out.push(role.finding(
+        let witness = role.trust_witness(fp.caller(), ASSUME_ROLE, &fp.scenario());
+        out.push(witnessed(
+            witness,
+            role.finding(
             &RULE,
             PolicyRef::Trust,
             Some(fp.statement),
@@ -108,7 +111,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
             json!({ "principal": fp.principal.value, "account": fp.account, "party": party, "weaknesses": reasons }),
             "Replace the value with the unique external id the vendor issued for your tenant (or 32 random characters registered with the vendor), one per vendor, under StringEquals without wildcards".to_string(),
-        ));
+        )));
     }
 }
 
