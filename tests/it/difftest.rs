@@ -19,7 +19,8 @@
 mod cases;
 mod divergences;
 
-use cases::{Case, Family, HOME as HOME_ACCOUNT, is_multi};
+pub use cases::is_multi;
+use cases::{Case, Family, HOME as HOME_ACCOUNT};
 use connector_audit::model::ids::AccountId;
 use connector_audit::policy::request::{Evaluation, Policies, Request, evaluate};
 use connector_audit::policy::{Decision, Policy};
@@ -34,12 +35,12 @@ const DEFAULT_SEED: u64 = 0x00C0_FFEE_2026_1130;
 /// Disagreements printed in full.
 const SHOWN: usize = 5;
 
-fn simulator_dir() -> PathBuf {
+pub fn simulator_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/simulator")
 }
 
 /// Fails (never skips) when node or the pinned simulator is missing.
-fn check_simulator() {
+pub fn check_simulator() {
     let node = Command::new("node").arg("--version").output();
     assert!(
         node.as_ref().is_ok_and(|o| o.status.success()),

@@ -20,6 +20,7 @@ mod parties;
 mod probe;
 mod secrets;
 mod semantics;
+mod soundness;
 mod suppressions;
 mod template;
 mod usage;

@@ -298,10 +298,7 @@ pub fn find(q: &Question<'_>) -> Option<Witness> {
             }
             // next combination
             let mut i = 0;
-            loop {
-                let Some(d) = digits.get_mut(i) else {
-                    break;
-                };
+            while let Some(d) = digits.get_mut(i) {
                 *d += 1;
                 if *d < options.get(i).map_or(0, Vec::len) {
                     break;
@@ -377,7 +374,7 @@ mod tests {
         })
         .unwrap();
         assert!(w.principal.contains(":role/vendor-"), "{w:?}");
-        assert_eq!(w.context["aws:PrincipalArn"], [w.principal.clone()]);
+        assert_eq!(w.context["aws:PrincipalArn"], std::slice::from_ref(&w.principal));
         let account = w.principal.split(':').nth(4).unwrap();
         assert_eq!(w.context["aws:PrincipalAccount"], [account]);
     }
