@@ -374,7 +374,10 @@ mod tests {
         })
         .unwrap();
         assert!(w.principal.contains(":role/vendor-"), "{w:?}");
-        assert_eq!(w.context["aws:PrincipalArn"], std::slice::from_ref(&w.principal));
+        assert_eq!(
+            w.context["aws:PrincipalArn"],
+            std::slice::from_ref(&w.principal)
+        );
         let account = w.principal.split(':').nth(4).unwrap();
         assert_eq!(w.context["aws:PrincipalAccount"], [account]);
     }

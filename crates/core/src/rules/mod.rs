@@ -63,6 +63,23 @@ pub(crate) fn with_witness(
     evidence
 }
 
+/// The grant a witness shows, of a finding's grants: the most telling action (reading an
+/// object, listing, writing, deleting, changing the bucket's policy), else the first.
+pub(crate) fn representative<'a>(grants: &[&'a S3Grant]) -> Option<&'a S3Grant> {
+    const TELLING: &[&str] = &[
+        "GetObject",
+        "ListBucket",
+        "PutObject",
+        "DeleteObject",
+        "PutBucketPolicy",
+    ];
+    TELLING
+        .iter()
+        .find_map(|name| grants.iter().find(|g| g.action.name == *name))
+        .or_else(|| grants.first())
+        .copied()
+}
+
 /// The finding with its witness request in its evidence (see [`with_witness`]).
 pub(crate) fn witnessed(w: Option<Witness>, mut f: Finding) -> Finding {
     f.evidence = with_witness(f.evidence, w);

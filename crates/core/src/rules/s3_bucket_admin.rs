@@ -42,8 +42,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         };
         let (actions, buckets) = actions_and_buckets(&grants);
         let policy = role.policy_ref(pi);
-        let witness = grants
-            .first()
+        let witness = super::representative(&grants)
             .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
         out.push(witnessed(
             witness,

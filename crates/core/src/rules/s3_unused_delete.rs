@@ -93,8 +93,7 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
         if let (Some(_), Some(t), Some(obj)) = (tag, &trail_evidence, evidence.as_object_mut()) {
             obj.insert("usage".into(), t.clone());
         }
-        let witness = grants
-            .first()
+        let witness = super::representative(&grants)
             .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
         let mut f = witnessed(
             witness,

@@ -52,8 +52,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             .map(|r| json!({ "negated": r.negated, "patterns": r.items }))
             .unwrap_or(serde_json::Value::Null);
         let policy = role.policy_ref(pi);
-        let witness = grants
-            .first()
+        let witness = super::representative(&grants)
             .and_then(|g| role.access_witness(&g.action.qualified(), &g.witness));
         let mut f = witnessed(
             witness,
