@@ -17,7 +17,7 @@
 //!
 //! The core's modules are re-exported here under their own names ([`policy`], [`rules`],
 //! [`audit`], [`dump`], [`probe`], [`usage`], [`suppress`], [`baseline`], [`org`],
-//! [`notify`], [`render`], [`view`], [`parties`]); `crates/core/src/lib.rs` is their map.
+//! [`notify`], [`render`], [`view`], [`parties`], [`fix`]); `crates/core/src/lib.rs` is their map.
 //!
 //! The engine on its own: `StringEqualsIfExists` does not enforce an external id.
 //!
@@ -54,8 +54,8 @@
 //! ```
 
 pub use connector_audit_core::{
-    audit, baseline, dump, model, notify, org, parties, policy, probe, render, rules, suppress,
-    usage, view,
+    audit, baseline, dump, fix, model, notify, org, parties, policy, probe, render, rules,
+    suppress, usage, view,
 };
 
 pub mod app;

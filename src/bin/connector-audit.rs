@@ -68,6 +68,9 @@ enum Command {
         /// Exit 1 when a finding is at or above this severity.
         #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
         fail_on: Severity,
+        /// Write the report's corrected documents here, with `apply.sh` (nothing is applied).
+        #[arg(long, value_name = "DIR")]
+        fixes: Option<PathBuf>,
     },
     /// List the rules, or print one rule's documentation.
     Rules {
@@ -197,6 +200,10 @@ struct Common {
     /// "until", "reason"}]}`); role tags `connector-audit-ignore` are always read.
     #[arg(long, value_name = "FILE")]
     suppressions: Option<PathBuf>,
+    /// Write each finding's corrected document here (one file per document) with `apply.sh`,
+    /// the AWS CLI commands that would apply them; nothing is applied.
+    #[arg(long, value_name = "DIR")]
+    fixes: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -376,6 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report,
             format,
             fail_on,
+            fixes,
         } => {
             let text = read_input(&report)?;
             let parsed: Report = serde_json::from_str(&text).with_context(|| {
@@ -388,6 +396,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 roles: vec![],
                 lookback_days: None,
                 suppressions: None,
+                fixes,
                 format,
                 fail_on,
             };
@@ -537,6 +546,32 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Prints the report and maps it to the exit code.
+/// Writes the report's corrected documents and `apply.sh` into `dir` (created if needed).
+fn write_fixes(
+    dir: &std::path::Path,
+    report: &connector_audit::model::Report,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    let files = connector_audit::fix::files(report);
+    for f in &files {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, &f.contents)
+            .with_context(|| format!("writing `{}`", path.display()))?;
+        #[cfg(unix)]
+        if f.name == "apply.sh" {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("making `{}` executable", path.display()))?;
+        }
+    }
+    eprintln!(
+        "connector-audit: {} corrected document(s) and apply.sh written to `{}`; nothing was applied",
+        files.len().saturating_sub(1),
+        dir.display()
+    );
+    Ok(())
+}
+
 fn emit(
     report: &connector_audit::model::Report,
     common: &Common,
@@ -549,6 +584,9 @@ fn emit(
         Format::Ocsf => render::ocsf::ocsf(report)?,
     };
     print(&text)?;
+    if let Some(dir) = &common.fixes {
+        write_fixes(dir, report)?;
+    }
     Ok(if !report.complete {
         let roles: std::collections::BTreeSet<&str> = report
             .errors

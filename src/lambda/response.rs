@@ -118,6 +118,7 @@ mod tests {
             suppressed: None,
             status: None,
             first_seen: None,
+            fix: None,
         };
         let findings: Vec<Finding> = (0..1000).map(finding).collect();
         let report = Report {

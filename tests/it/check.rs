@@ -481,3 +481,95 @@ fn render_prints_a_saved_report() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("demo-account.json"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--fixes DIR` writes one corrected document per document with a finding that has a fix,
+/// and `apply.sh`, which names each AWS CLI command and refuses to run while a placeholder is
+/// left; `render --fixes` writes the same set from a saved report.
+#[test]
+fn fixes_are_written_never_applied() {
+    let dir = std::env::temp_dir().join(format!("connector-audit-fixes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let demo = fixture("demo-account.json");
+    let out = cli(&[
+        "check",
+        "--input",
+        demo.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fixes",
+        dir.to_str().unwrap(),
+    ]);
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let documents: std::collections::BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .filter_map(|f| {
+            f.fix
+                .as_ref()
+                .map(|x| (f.role_arn.clone(), x.policy.to_string()))
+        })
+        .collect();
+    assert!(documents.len() >= 8, "{documents:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), documents.len() + 1, "{names:?}");
+    assert!(names.contains(&"123456789012.upsolver-no-external-id.trust.json".to_string()));
+    let fixed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("123456789012.upsolver-no-external-id.trust.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        fixed["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "<VENDOR_EXTERNAL_ID>"
+    );
+    let script = std::fs::read_to_string(dir.join("apply.sh")).unwrap();
+    assert!(script.contains(
+        "aws iam update-assume-role-policy --role-name 'upsolver-no-external-id' --policy-document file://123456789012.upsolver-no-external-id.trust.json"
+    ));
+    assert!(script.contains("aws iam detach-role-policy --role-name 'onyx-readonly-managed'"));
+    // placeholders left: the script stops before any AWS call (no `aws` on its PATH at all)
+    let run = Command::new("sh")
+        .arg(dir.join("apply.sh"))
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("fill the placeholders"),
+        "{run:?}"
+    );
+    // the same set from the saved report
+    let saved = dir.join("report.json.saved");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let again = std::env::temp_dir().join(format!(
+        "connector-audit-fixes-render-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&again);
+    let rendered = cli(&[
+        "render",
+        "--report",
+        saved.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fixes",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        rendered.status.code().is_some_and(|c| c <= 1),
+        "{rendered:?}"
+    );
+    for name in names {
+        assert_eq!(
+            std::fs::read(dir.join(&name)).unwrap(),
+            std::fs::read(again.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&again);
+}

@@ -12,6 +12,8 @@
 //!   known AWS accounts (or as yours, declared or unknown), identity providers by their issuer.
 //! - [`view`]: a role ready for the rules: documents parsed once, permissions analysed.
 //! - [`rules`]: one file per rule, listed once in `rules/registry.rs`; ids are a contract.
+//! - [`fix`]: the corrected document for each finding about a document (each rule's fixer,
+//!   combined per document), with placeholders for what only the team knows.
 //! - [`audit`]: the audit itself: select connector roles, run the rules, build the report.
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
 //! - [`probe`]: the probe's plan: session policy, keys, buckets in scope, predictions.
@@ -26,6 +28,7 @@
 pub mod audit;
 pub mod baseline;
 pub mod dump;
+pub mod fix;
 pub mod model;
 pub mod notify;
 pub mod org;

@@ -441,6 +441,7 @@ mod tests {
             suppressed: None,
             status: None,
             first_seen: None,
+            fix: None,
         }
     }
 

@@ -247,6 +247,31 @@ pub struct StatementRef {
     pub sid: Option<String>,
 }
 
+/// A corrected document (report field `findings[].fix`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// The document it replaces: `trust`, `inline:NAME`, `managed:ARN`, `boundary:ARN`.
+    pub policy: PolicyRef,
+    /// The whole corrected document. Every finding of the role on the same document carries
+    /// the same one: the fixes of all of them, combined.
+    pub document: serde_json::Value,
+    /// The values only the team can supply, written in `document` as `token`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placeholders: Vec<Placeholder>,
+}
+
+/// A value only the team can supply.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Placeholder {
+    /// As written in the document: `<VENDOR_EXTERNAL_ID>`.
+    pub token: String,
+    /// What it is.
+    pub what: String,
+    /// Where to find it.
+    #[serde(rename = "where")]
+    pub find: String,
+}
+
 /// One problem with one role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -274,6 +299,10 @@ pub struct Finding {
     /// When the finding was first reported (RFC 3339), carried over from earlier reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
+    /// The corrected document that clears it (rules about a document), never applied by the
+    /// tool: see `connector-audit check --fixes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
 }
 
 impl Finding {

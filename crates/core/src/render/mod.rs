@@ -239,6 +239,7 @@ pub(crate) mod testing {
             suppressed: None,
             status: None,
             first_seen: None,
+            fix: None,
         }
     }
 

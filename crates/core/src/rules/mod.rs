@@ -97,6 +97,9 @@ pub struct Rule {
     /// What it flags / Why it matters / Example / Fix, printed by `connector-audit rules ID`.
     pub doc: &'static str,
     pub check: fn(&RoleView<'_>, &RuleContext, &mut Vec<Finding>),
+    /// How to clear a finding in its document, for rules about a document
+    /// ([`crate::fix`]).
+    pub fix: Option<crate::fix::Fixer>,
 }
 
 impl RoleView<'_> {
@@ -245,6 +248,7 @@ impl RoleView<'_> {
             suppressed: None,
             status: None,
             first_seen: None,
+            fix: None,
         }
     }
 }

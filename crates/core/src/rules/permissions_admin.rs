@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     title: "the role can do everything",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

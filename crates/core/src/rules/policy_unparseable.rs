@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     title: "a policy document could not be read",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

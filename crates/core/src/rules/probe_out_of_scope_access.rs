@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     title: "with its own credentials, the role reached a bucket outside its scope",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     title: "what AWS answered the probe contradicts what the role's documents say",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     title: "the auditor could not assume the role to probe its effective access",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

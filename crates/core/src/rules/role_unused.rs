@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     title: "the role has not been used within the look-back window",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

@@ -2,7 +2,9 @@
 
 use super::s3_wildcard_bucket::join_short;
 use super::{RoleView, Rule, RuleContext, actions_and_buckets, statement_label, witnessed};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, Severity};
+use serde_json::Value;
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -11,6 +13,7 @@ pub static RULE: Rule = Rule {
     title: "the role can change bucket configuration, policy or ACLs",
     doc: DOC,
     check,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -64,6 +67,15 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         )));
     }
+}
+
+/// The fix: the bucket-administration actions taken out (wildcards expanded into the
+/// declared access).
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    if let Some(st) = fix::statement(doc, input.finding) {
+        fix::narrow_actions(st, input.view.access, |a| a.is_bucket_admin());
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

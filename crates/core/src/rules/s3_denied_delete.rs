@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     title: "the role tried to delete objects, against its connector-access tag, and was refused",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     title: "the role deleted objects although its connector-access tag excludes delete",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

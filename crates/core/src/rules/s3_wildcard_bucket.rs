@@ -1,8 +1,10 @@
 //! `s3-wildcard-bucket` (high; critical with write or delete): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, Severity};
 use crate::policy::s3::Bucket;
+use serde_json::Value;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -12,6 +14,7 @@ pub static RULE: Rule = Rule {
     title: "S3 data access on buckets nobody named",
     doc: DOC,
     check,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -84,6 +87,16 @@ pub(crate) fn join_short(names: &BTreeSet<String>) -> String {
         0 => shown.join(", "),
         more => format!("{} and {more} more", shown.join(", ")),
     }
+}
+
+/// The fix: the wildcard buckets replaced by the connector's own.
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    let Some(st) = fix::statement(doc, input.finding) else {
+        return Vec::new();
+    };
+    let (buckets, placeholders) = fix::buckets(input);
+    fix::name_buckets(st, &buckets);
+    placeholders
 }
 
 #[cfg(test)]

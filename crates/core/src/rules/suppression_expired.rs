@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     title: "a suppression of this role is past its until date and no longer applies",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

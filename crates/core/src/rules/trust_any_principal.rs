@@ -1,11 +1,13 @@
 //! `trust-any-principal` (critical): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::policy::Effect;
 use crate::policy::adversary;
 use crate::policy::principal::{Caller, Principal};
 use crate::policy::trust::{ADVERSARY_ACCOUNT, ASSUME_ROLE, statement_grants};
+use serde_json::Value;
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -14,6 +16,7 @@ pub static RULE: Rule = Rule {
     title: "any AWS principal can assume the role",
     doc: DOC,
     check,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -95,6 +98,49 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             "Name the vendor's principal instead of `*` (`\"Principal\": {\"AWS\": \"arn:aws:iam::VENDOR_ACCOUNT:role/VENDOR_ROLE\"}`) and keep an `sts:ExternalId` condition, or add `\"StringEquals\": {\"aws:PrincipalOrgID\": \"o-YOURORG\"}`".to_string(),
         )));
     }
+}
+
+/// The fix: the vendor's principal instead of `*` (or of `NotPrincipal`), with its external id.
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    let Some(st) = fix::statement(doc, input.finding) else {
+        return Vec::new();
+    };
+    let vendor = serde_json::json!({ "AWS": fix::PRINCIPAL });
+    if st.remove("NotPrincipal").is_some() {
+        st.insert("Principal".into(), vendor);
+    } else {
+        match st.get_mut("Principal") {
+            Some(p @ Value::String(_)) => *p = vendor,
+            Some(Value::Object(o)) => {
+                let star = |v: &Value| v.as_str() == Some("*");
+                match o.get_mut("AWS") {
+                    Some(aws) if star(aws) => *aws = Value::from(fix::PRINCIPAL),
+                    Some(Value::Array(list)) => {
+                        for v in list.iter_mut().filter(|v| star(v)) {
+                            *v = Value::from(fix::PRINCIPAL);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut placeholders = vec![Placeholder {
+        token: fix::PRINCIPAL.into(),
+        what: "the vendor's IAM role (or account root) that assumes this role".into(),
+        find: "the vendor's set-up page for this connector; for your own organization, your role's ARN".into(),
+    }];
+    if !fix::has_condition(st, "StringEquals", "sts:ExternalId") {
+        fix::set_condition(
+            st,
+            "StringEquals",
+            "sts:ExternalId",
+            Value::from(fix::EXTERNAL_ID),
+        );
+        placeholders.push(fix::external_id_placeholder());
+    }
+    placeholders
 }
 
 #[cfg(test)]

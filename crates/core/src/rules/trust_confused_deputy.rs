@@ -1,6 +1,7 @@
 //! `trust-confused-deputy` (medium): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::parties::service_name;
 use crate::policy::Effect;
@@ -8,6 +9,7 @@ use crate::policy::adversary;
 use crate::policy::principal::{Caller, Principal};
 use crate::policy::services;
 use crate::policy::trust::{ASSUME_ROLE, statement_grants};
+use serde_json::Value;
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -16,6 +18,7 @@ pub static RULE: Rule = Rule {
     title: "a multi-tenant AWS service is trusted without pinning the source",
     doc: DOC,
     check,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -93,6 +96,20 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             )));
         }
     }
+}
+
+/// The fix: the service may act only for this account (`aws:SourceAccount`).
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    let account = input.view.account_id().to_string();
+    if let Some(st) = fix::statement(doc, input.finding) {
+        fix::set_condition(
+            st,
+            "StringEquals",
+            "aws:SourceAccount",
+            Value::from(account),
+        );
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     title: "the role trusts an account nobody has put a name to",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\

@@ -1,12 +1,14 @@
 //! `trust-unscoped-federation` (critical for Google and Cognito, high otherwise): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::parties::issuer_name;
 use crate::policy::condition::{Adversary, KeyState};
 use crate::policy::principal::{Caller, Federation, IssuerKind, Principal, federation};
 use crate::policy::trust::{ASSUME_ROLE_WITH_WEB_IDENTITY, statement_grants};
 use crate::policy::{Effect, Scenario};
+use serde_json::Value;
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -15,6 +17,7 @@ pub static RULE: Rule = Rule {
     title: "web-identity trust does not pin who may assume the role",
     doc: DOC,
     check,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -187,6 +190,37 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+}
+
+/// The fix: the claim that names the vendor's identity pinned, exactly.
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    let Some(m) = input
+        .finding
+        .evidence
+        .get("provider")
+        .and_then(|p| p.as_str())
+        .and_then(model)
+    else {
+        return Vec::new();
+    };
+    let Some(st) = fix::statement(doc, input.finding) else {
+        return Vec::new();
+    };
+    let claim = m.fix_key.rsplit(':').next().unwrap_or("sub");
+    let token = match claim {
+        "sub" => "<OIDC_SUBJECT>".to_string(),
+        "aud" => "<OIDC_AUDIENCE>".to_string(),
+        other => format!("<{}>", other.to_ascii_uppercase()),
+    };
+    fix::set_condition(st, "StringEquals", &m.fix_key, Value::from(token.clone()));
+    vec![Placeholder {
+        token,
+        what: format!(
+            "the exact `{claim}` claim of the vendor's identity at {} (`{}`)",
+            m.party, m.fix_key
+        ),
+        find: "the vendor's set-up page (its service account, workload or client id); for an EKS service account, `system:serviceaccount:<namespace>:<name>`".into(),
+    }]
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     title: "the role's vendor tag names one vendor, its trust lets in another",
     doc: DOC,
     check,
+    fix: None,
 };
 
 pub const DOC: &str = "\
