@@ -243,7 +243,7 @@ pub fn audit_with(
     ctx.today = crate::usage::date_of(&generated_at);
     ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
     let mut findings = run_all(&views, &ctx);
-    crate::fix::attach(&views, &mut findings);
+    crate::rules::attach_fixes(&views, &mut findings);
     crate::suppress::apply(&mut findings, &suppressions, ctx.today);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views

@@ -1,5 +1,5 @@
 //! Corrected documents. Each rule about a document says how to clear its finding (its
-//! [`Fixer`], in the rule's own file); [`attach`] applies the fixers of every finding on one
+//! [`Fixer`], in the rule's own file); [`crate::rules::attach_fixes`] applies the fixers of every finding on one
 //! document to one copy of it, so that findings on the same document combine into one
 //! corrected document, changed as little as possible, and hands it to each of them
 //! (`findings[].fix`). Values only the team can supply are left as `<PLACEHOLDER>`s, each
@@ -7,12 +7,10 @@
 
 use crate::model::{Access, BUCKETS_TAG, Finding, PolicyRef};
 pub use crate::model::{Fix, Placeholder};
-use crate::policy::decode::decode_document;
 use crate::policy::document::Clause;
 use crate::policy::s3_actions::{AccessLevel, S3_ACTIONS, S3Action};
 use crate::policy::wildcard;
-use crate::rules::RoleView;
-use crate::rules::registry::find;
+use crate::view::RoleView;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -39,7 +37,7 @@ pub fn external_id_placeholder() -> Placeholder {
 }
 
 /// The document text of `policy` in the role's snapshot.
-fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option<&'a str> {
+pub(crate) fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option<&'a str> {
     let s = view.snapshot;
     match policy {
         PolicyRef::Trust => Some(&s.trust),
@@ -59,65 +57,6 @@ fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option<&'a str> {
             .filter(|b| b.name == *arn)
             .map(|b| b.document.as_str()),
         _ => None,
-    }
-}
-
-/// Gives each finding whose rule has a fixer the corrected document of its policy: the fixes
-/// of all the role's findings on that document, applied in statement order.
-pub fn attach(views: &[RoleView<'_>], findings: &mut [Finding]) {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        if find(&f.rule).is_some_and(|r| r.fix.is_some()) {
-            groups
-                .entry((f.role_arn.clone(), f.policy.to_string()))
-                .or_default()
-                .push(i);
-        }
-    }
-    for indices in groups.values() {
-        let Some(first) = indices.first().and_then(|i| findings.get(*i)) else {
-            continue;
-        };
-        let Some(view) = views.iter().find(|v| v.snapshot.arn == first.role_arn) else {
-            continue;
-        };
-        let policy = first.policy.clone();
-        let Some(mut doc) = original(view, &policy)
-            .and_then(|t| decode_document(t).ok())
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        else {
-            continue;
-        };
-        let before = doc.clone();
-        let mut placeholders = Vec::new();
-        let mut order = indices.clone();
-        order.sort_by_key(|i| {
-            findings
-                .get(*i)
-                .and_then(|f| f.statement.as_ref().map(|s| s.index))
-        });
-        for i in &order {
-            let Some(f) = findings.get(*i) else { continue };
-            let Some(fixer) = find(&f.rule).and_then(|r| r.fix) else {
-                continue;
-            };
-            placeholders.extend(fixer(&FixInput { view, finding: f }, &mut doc));
-        }
-        if doc == before {
-            continue;
-        }
-        placeholders.sort();
-        placeholders.dedup();
-        let fix = Fix {
-            policy,
-            document: doc,
-            placeholders,
-        };
-        for i in indices {
-            if let Some(f) = findings.get_mut(*i) {
-                f.fix = Some(fix.clone());
-            }
-        }
     }
 }
 

@@ -40,6 +40,65 @@ use crate::policy::{Scenario, Statement};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Gives each finding whose rule has a fixer the corrected document of its policy: the fixes
+/// of all the role's findings on that document, applied in statement order.
+pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if registry::find(&f.rule).is_some_and(|r| r.fix.is_some()) {
+            groups
+                .entry((f.role_arn.clone(), f.policy.to_string()))
+                .or_default()
+                .push(i);
+        }
+    }
+    for indices in groups.values() {
+        let Some(first) = indices.first().and_then(|i| findings.get(*i)) else {
+            continue;
+        };
+        let Some(view) = views.iter().find(|v| v.snapshot.arn == first.role_arn) else {
+            continue;
+        };
+        let policy = first.policy.clone();
+        let Some(mut doc) = crate::fix::original(view, &policy)
+            .and_then(|t| crate::policy::decode::decode_document(t).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        else {
+            continue;
+        };
+        let before = doc.clone();
+        let mut placeholders = Vec::new();
+        let mut order = indices.clone();
+        order.sort_by_key(|i| {
+            findings
+                .get(*i)
+                .and_then(|f| f.statement.as_ref().map(|s| s.index))
+        });
+        for i in &order {
+            let Some(f) = findings.get(*i) else { continue };
+            let Some(fixer) = registry::find(&f.rule).and_then(|r| r.fix) else {
+                continue;
+            };
+            placeholders.extend(fixer(&crate::fix::FixInput { view, finding: f }, &mut doc));
+        }
+        if doc == before {
+            continue;
+        }
+        placeholders.sort();
+        placeholders.dedup();
+        let fix = crate::model::Fix {
+            policy,
+            document: doc,
+            placeholders,
+        };
+        for i in indices {
+            if let Some(f) = findings.get_mut(*i) {
+                f.fix = Some(fix.clone());
+            }
+        }
+    }
+}
+
 /// The condition keys of some policies' statements.
 fn keys_of<'a>(policies: impl Iterator<Item = &'a (String, crate::policy::Policy)>) -> Vec<String> {
     policies
