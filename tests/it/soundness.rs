@@ -380,3 +380,133 @@ fn every_witness_is_allowed_and_every_clean_role_refuses_the_adversary() {
         requests.len() - witnesses
     );
 }
+
+/// The fixes keep what the connector is declared to need: for every role with a corrected
+/// S3 document (placeholders filled), each request of its declared access (`connector-access`;
+/// without the tag, reading and listing) on each of its buckets (`connector-buckets`, else the
+/// filled `<BUCKET>`) that the simulator allows under the role's documents is still allowed
+/// under the corrected ones.
+#[test]
+fn fixes_keep_the_declared_access() {
+    use connector_audit::fix::fill;
+    use connector_audit::model::{Access, PolicyRef};
+    let mut requests = Vec::new();
+    let mut what = Vec::new();
+    for file in [
+        "demo-account.json",
+        "semantics-account.json",
+        "parties-account.json",
+        "guardrails-account.json",
+    ] {
+        let inventory = parse_dump(&fixture(file)).unwrap();
+        let roles = inventory.roles.clone();
+        let report = audit_with(
+            inventory,
+            &AuditOptions::default(),
+            Source::File,
+            "2026-11-30T00:00:00Z".into(),
+            Evidence::default(),
+        );
+        for role in &roles {
+            let values = std::collections::BTreeMap::from([(
+                "<BUCKET>".to_string(),
+                "acme-connector-data".to_string(),
+            )]);
+            let fixed: std::collections::BTreeMap<String, Value> = report
+                .findings
+                .iter()
+                .filter(|f| f.role_arn == role.arn)
+                .filter_map(|f| f.fix.as_ref())
+                .filter(|x| !matches!(x.policy, PolicyRef::Trust))
+                .map(|x| (x.policy.to_string(), fill(&x.document, &values)))
+                .collect();
+            if fixed.is_empty() {
+                continue;
+            }
+            let named = |d: &connector_audit::model::NamedDocument, managed: bool| {
+                let key = if managed {
+                    PolicyRef::Managed(d.name.clone())
+                } else {
+                    PolicyRef::Inline(d.name.clone())
+                }
+                .to_string();
+                fixed.get(&key).cloned().unwrap_or_else(|| doc(&d.document))
+            };
+            let corrected: Vec<Value> = role
+                .inline
+                .iter()
+                .map(|d| named(d, false))
+                .chain(role.managed.iter().map(|d| named(d, true)))
+                .collect();
+            let original: Vec<Value> = role
+                .inline
+                .iter()
+                .chain(&role.managed)
+                .map(|d| doc(&d.document))
+                .collect();
+            let access = role.tags.get(Access::TAG).and_then(|v| Access::parse(v));
+            let actions: &[&str] = match access {
+                None | Some(Access::Read) => &["s3:GetObject", "s3:ListBucket"],
+                Some(Access::Write | Access::Append) => &["s3:PutObject", "s3:ListBucket"],
+                Some(Access::ReadWrite) => &["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                Some(Access::Full) => &[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:ListBucket",
+                ],
+            };
+            let buckets: Vec<String> = role
+                .tags
+                .get("connector-buckets")
+                .map(|v| v.split_whitespace().map(str::to_string).collect())
+                .filter(|b: &Vec<String>| !b.is_empty())
+                .unwrap_or_else(|| vec!["acme-connector-data".to_string()]);
+            for bucket in &buckets {
+                for action in actions {
+                    let resource = if *action == "s3:ListBucket" {
+                        format!("arn:aws:s3:::{bucket}")
+                    } else {
+                        format!("arn:aws:s3:::{bucket}/exports/part-0001.parquet")
+                    };
+                    for (which, policies) in [("original", &original), ("corrected", &corrected)] {
+                        let mut r = json!({
+                            "id": requests.len().to_string(),
+                            "principal": role.arn,
+                            "action": action,
+                            "resource": resource,
+                            "resourceAccount": role.account_id(),
+                            "context": {"aws:PrincipalArn": role.arn, "aws:PrincipalAccount": role.account_id(),
+                                "aws:PrincipalIsAWSService": "false", "aws:SecureTransport": "true"},
+                            "identityPolicies": policies,
+                        });
+                        if let Some(b) = &role.boundary {
+                            r["permissionBoundaryPolicies"] = json!([doc(&b.document)]);
+                        }
+                        requests.push(r);
+                        what.push(format!(
+                            "{file}: `{}` {action} on {bucket} ({which})",
+                            role.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(requests.len() >= 8, "{}", requests.len());
+    let answers = simulate(&requests);
+    let mut kept = 0;
+    for pair in answers.chunks(2).zip(what.chunks(2)) {
+        let ([before, after], [_, label]) = pair else {
+            panic!("answers come in pairs");
+        };
+        if before["result"] == "Allowed" {
+            kept += 1;
+            assert_eq!(after["result"], "Allowed", "{label}: the fix takes it away");
+        }
+    }
+    assert!(
+        kept >= 4,
+        "only {kept} declared requests were allowed before the fixes"
+    );
+}
