@@ -136,9 +136,35 @@ fn literals(policies: &Policies, key: &str) -> Vec<String> {
             if !c.is_key(key) {
                 continue;
             }
+            use BaseOperator::*;
             match c.operator.base {
-                BaseOperator::Null => {}
-                BaseOperator::Bool => out.extend(["true".to_string(), "false".to_string()]),
+                Null => {}
+                Bool => out.extend(["true".to_string(), "false".to_string()]),
+                // each side of a bound
+                NumericEquals
+                | NumericNotEquals
+                | NumericLessThan
+                | NumericLessThanEquals
+                | NumericGreaterThan
+                | NumericGreaterThanEquals => {
+                    for v in &c.values {
+                        out.push(v.clone());
+                        if let Ok(n) = v.trim().parse::<i64>() {
+                            out.push(n.saturating_sub(1).to_string());
+                            out.push(n.saturating_add(1).to_string());
+                        }
+                    }
+                }
+                DateEquals
+                | DateNotEquals
+                | DateLessThan
+                | DateLessThanEquals
+                | DateGreaterThan
+                | DateGreaterThanEquals => {
+                    out.extend(c.values.iter().cloned());
+                    out.push("1970-01-02T00:00:00Z".into());
+                    out.push("2999-12-31T00:00:00Z".into());
+                }
                 op => out.extend(c.values.iter().map(|v| value_for(op, v))),
             }
         }
@@ -423,6 +449,35 @@ mod tests {
         })
         .unwrap();
         assert_eq!(w.context["aws:PrincipalTag/bucket"], [FRESH]);
+    }
+
+    #[test]
+    fn bounds_are_met_from_either_side() {
+        let p = Policies {
+            identity: vec![Policy::parse(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+                    "Condition":{"NumericGreaterThan":{"s3:max-keys":"10"},
+                                 "DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},
+                                 "IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}}"#,
+            )
+            .unwrap()],
+            ..Policies::default()
+        };
+        let w = find(&Question {
+            caller: Caller::Aws {
+                arn: ROLE.into(),
+                account: "123456789012".into(),
+            },
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b/k",
+            resource_account: "123456789012",
+            policies: &p,
+            scenario: &Scenario::new(),
+        })
+        .unwrap();
+        assert_eq!(w.context["s3:max-keys"], ["11"]);
+        assert_eq!(w.context["aws:CurrentTime"], ["2999-12-31T00:00:00Z"]);
+        assert_eq!(w.context["aws:SourceIp"], ["203.0.113.0"]);
     }
 
     #[test]
