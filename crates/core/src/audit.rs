@@ -382,6 +382,7 @@ fn trust_findings(
         permission_refs: Vec::new(),
         access: view.access,
         probe: None,
+        evaluated: std::sync::OnceLock::new(),
     };
     let mut findings = Vec::new();
     for rule in RULES.iter().filter(|r| r.id.starts_with("trust-")) {

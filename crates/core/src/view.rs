@@ -26,6 +26,8 @@ pub struct RoleView<'a> {
     pub access: Option<Access>,
     /// What the probe saw with the role's credentials, when the run probed.
     pub probe: Option<&'a RoleProbe>,
+    /// The role's policies as the request evaluator takes them (for witnesses), built once.
+    pub(crate) evaluated: std::sync::OnceLock<crate::policy::request::Policies>,
 }
 
 impl<'a> RoleView<'a> {
@@ -111,6 +113,7 @@ impl<'a> RoleView<'a> {
             permission_refs,
             access,
             probe: None,
+            evaluated: std::sync::OnceLock::new(),
         }
     }
 

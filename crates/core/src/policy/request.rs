@@ -67,6 +67,7 @@ use super::eval::{Decision, Request as Ask, Scenario};
 use super::principal::{Caller, Naming};
 use super::variables;
 use crate::model::ids::AccountId;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A concrete request: who asks to do what on which resource, with the whole request context.
@@ -164,11 +165,12 @@ pub fn evaluate(request: &Request, policies: &Policies) -> Evaluation {
         [one] => Some(one.clone()),
         _ => None,
     };
-    let resolve = |p: &Policy| variables::resolve_for_request(p, value_of);
-    let identity: Vec<Policy> = policies.identity.iter().map(resolve).collect();
+    // borrowed unless the policy holds variables
+    let resolve = |p| variables::resolve_for_request(p, value_of);
+    let identity: Vec<Cow<'_, Policy>> = policies.identity.iter().map(resolve).collect();
     let resource = policies.resource.as_ref().map(resolve);
     let boundary = policies.boundary.as_ref().map(resolve);
-    let scps: Vec<Vec<Policy>> = policies
+    let scps: Vec<Vec<Cow<'_, Policy>>> = policies
         .scps
         .iter()
         .map(|level| level.iter().map(resolve).collect())
@@ -178,7 +180,8 @@ pub fn evaluate(request: &Request, policies: &Policies) -> Evaluation {
         .iter()
         .chain(resource.iter())
         .chain(boundary.iter())
-        .chain(scps.iter().flatten());
+        .chain(scps.iter().flatten())
+        .map(|p| &**p);
     let scenario = scenario_of(&request.context, all);
     let on_resource = Ask {
         caller: Some(&request.caller),

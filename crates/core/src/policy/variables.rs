@@ -167,9 +167,12 @@ fn has_variables(policy: &Policy) -> bool {
 /// condition value that cannot be resolved is one the key never equals, so a positive
 /// operator cannot hold by it, and a negated operator (`StringNotEquals`: the key equals none
 /// of the values) cannot hold at all once the key is present.
-pub fn resolve_for_request(policy: &Policy, value_of: impl Fn(&str) -> Option<String>) -> Policy {
+pub fn resolve_for_request(
+    policy: &Policy,
+    value_of: impl Fn(&str) -> Option<String>,
+) -> std::borrow::Cow<'_, Policy> {
     if !has_variables(policy) {
-        return policy.clone();
+        return std::borrow::Cow::Borrowed(policy);
     }
     let resolve = |key: &str| value_of(key).map_or(Resolution::Nothing, Resolution::Value);
     let mut out = policy.clone();
@@ -200,7 +203,7 @@ pub fn resolve_for_request(policy: &Policy, value_of: impl Fn(&str) -> Option<St
             }
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// A condition that holds exactly where `c` does when its key is absent, and never when the

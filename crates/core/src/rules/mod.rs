@@ -252,7 +252,7 @@ impl RoleView<'_> {
     /// `resource` (a grant's witness ARN), allowed by its identity policies as written,
     /// within its permissions boundary and the organization's service control policies.
     pub fn access_witness(&self, action: &str, resource: &str) -> Option<Witness> {
-        let policies = Policies {
+        let policies = self.evaluated.get_or_init(|| Policies {
             identity: self
                 .documents
                 .iter()
@@ -264,7 +264,7 @@ impl RoleView<'_> {
                 .as_ref()
                 .and_then(|(_, p)| p.as_ref().ok().cloned()),
             scps: self.permissions.scp_levels(),
-        };
+        });
         witness::find(&witness::Question {
             caller: Caller::Aws {
                 arn: self.snapshot.arn.clone(),
@@ -273,7 +273,7 @@ impl RoleView<'_> {
             action,
             resource,
             resource_account: self.account_id(),
-            policies: &policies,
+            policies,
             scenario: &Scenario::new(),
         })
     }
