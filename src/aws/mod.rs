@@ -107,7 +107,18 @@ fn xml_tag(body: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-pub use crate::app::settings::RetrySettings;
+pub use crate::app::settings::{RetrySettings, TimeoutSettings};
+
+/// The SDK's timeouts for the settings: connect, one attempt (to the first byte of the answer,
+/// and as a whole), the call with its retries.
+pub fn timeout_config(t: &TimeoutSettings) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(t.connect)
+        .read_timeout(t.attempt)
+        .operation_attempt_timeout(t.attempt)
+        .operation_timeout(t.operation)
+        .build()
+}
 
 /// The clients a run uses, built once per process.
 #[derive(Debug, Clone)]
@@ -123,11 +134,13 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Loads the default credential chain and region (or the given ones).
+    /// Loads the default credential chain and region (or the given ones), with these retries
+    /// and timeouts on every client.
     pub async fn from_env(
         region: Option<String>,
         profile: Option<String>,
         retry: RetrySettings,
+        timeouts: TimeoutSettings,
     ) -> Clients {
         let retry_config = if retry.adaptive {
             RetryConfig::adaptive()
@@ -135,7 +148,9 @@ impl Clients {
             RetryConfig::standard()
         }
         .with_max_attempts(retry.max_attempts.max(1));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config)
+            .timeout_config(timeout_config(&timeouts));
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r));
         }
@@ -145,6 +160,16 @@ impl Clients {
         Clients::from_conf(&loader.load().await)
     }
 
+    /// The clients of `conf`, with these timeouts instead of its own.
+    pub fn with_timeouts(conf: &aws_config::SdkConfig, timeouts: &TimeoutSettings) -> Clients {
+        let conf = conf
+            .to_builder()
+            .timeout_config(timeout_config(timeouts))
+            .build();
+        Clients::from_conf(&conf)
+    }
+
+    /// The clients of `conf`, with its timeouts (the probe's own when it has none).
     pub fn from_conf(conf: &aws_config::SdkConfig) -> Clients {
         Clients {
             iam: aws_sdk_iam::Client::new(conf),

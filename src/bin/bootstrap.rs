@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = Settings::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
         tracing::error!(error = %e, "bad configuration: the function cannot start");
     })?;
-    let clients = Clients::from_env(None, None, settings.retry).await;
+    let clients = Clients::from_env(None, None, settings.retry, settings.timeouts).await;
     let deps = Deps {
         services: services(&clients, &settings),
         settings,

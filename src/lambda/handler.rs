@@ -157,6 +157,10 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         },
         generated_at: crate::audit::now_rfc3339(),
         deadline: work_deadline(context.deadline, settings.deadline_margin),
+        end: work_deadline(
+            context.deadline,
+            END_RESERVE.min(settings.deadline_margin / 2),
+        ),
     };
     match Box::pin(crate::app::run(&settings, &run, &deps.services)).await {
         Ok(outcome) => {
@@ -232,6 +236,11 @@ fn remaining_ms(deadline_ms: u64) -> Option<u64> {
         .unwrap_or_default();
     (deadline_ms >= PLAUSIBLE_DEADLINE_MS).then(|| deadline_ms.saturating_sub(now_ms))
 }
+
+/// Kept free at the very end of an invocation, after storing and publishing: writing the
+/// summary (or, when publishing failed, the full report) to the log and answering (at most
+/// half the deadline margin).
+pub const END_RESERVE: Duration = Duration::from_secs(2);
 
 /// The instant by which work must stop: the invocation's deadline (milliseconds since the
 /// epoch, 0 when unknown) minus the margin kept for reporting and publishing.

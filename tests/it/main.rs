@@ -12,6 +12,7 @@ mod check;
 mod difftest;
 mod faults;
 mod formats;
+mod hangs;
 mod live;
 mod org;
 mod pagination;

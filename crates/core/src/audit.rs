@@ -12,7 +12,7 @@ use crate::model::{
 use crate::model::{ErrorCode, Operation, UsageEvidence};
 use crate::parties::known::KnownAccounts;
 use crate::rules::registry::RULES;
-use crate::rules::{RuleContext, run_all};
+use crate::rules::{RuleContext, run_role};
 use crate::suppress::SuppressionSet;
 use crate::view::RoleView;
 use std::collections::BTreeMap;
@@ -141,6 +141,24 @@ pub struct Evidence {
     pub lookback_days: Option<u32>,
     /// What kept evidence from being gathered (roles not probed, bad tags, ...).
     pub errors: Vec<ErrorEntry>,
+    /// When the rules must stop: roles not evaluated by then are error entries
+    /// (`DeadlineExceeded`), not in `roles[]`. Checked between roles.
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// Has the deadline passed?
+fn past(deadline: Option<std::time::Instant>) -> bool {
+    deadline.is_some_and(|d| std::time::Instant::now() >= d)
+}
+
+/// The error entry of a role the rules had no time for.
+fn not_evaluated(role: &RoleSnapshot) -> ErrorEntry {
+    ErrorEntry::new(
+        Operation::EvaluateRules,
+        ErrorCode::DeadlineExceeded,
+        "the run's deadline came before the role's documents were evaluated: it was not audited",
+    )
+    .role(role.name.clone())
 }
 
 /// Audits the connector roles of an inventory.
@@ -181,10 +199,17 @@ pub fn audit_with(
     } = inventory;
     errors.extend(options.unselected_requests(&roles));
     let selected = select(&roles, options);
-    let views: Vec<RoleView<'_>> = selected
-        .iter()
-        .map(|r| RoleView::new(r).with_probe(evidence.probes.get(&r.arn)))
-        .collect();
+    // a role's view (its documents parsed and its permissions computed) is most of its cost:
+    // none is started past the deadline
+    let mut late: Vec<&RoleSnapshot> = Vec::new();
+    let mut views: Vec<RoleView<'_>> = Vec::with_capacity(selected.len());
+    for r in &selected {
+        if past(evidence.deadline) {
+            late.push(r);
+        } else {
+            views.push(RoleView::new(r).with_probe(evidence.probes.get(&r.arn)));
+        }
+    }
     for v in &views {
         if let Some(value) = v.snapshot.tags.get(Access::TAG)
             && v.access.is_none()
@@ -223,7 +248,23 @@ pub fn audit_with(
         .or(evidence.usage.as_ref().map(|u| u.window_days));
     ctx.today = crate::usage::date_of(&generated_at);
     ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
-    let mut findings = run_all(&views, &ctx);
+    let mut findings = Vec::new();
+    let mut evaluated = 0;
+    for v in &views {
+        if past(evidence.deadline) {
+            break;
+        }
+        run_role(v, &ctx, &mut findings);
+        evaluated += 1;
+    }
+    let (views, unevaluated) = views.split_at(evaluated);
+    errors.extend(
+        unevaluated
+            .iter()
+            .map(|v| v.snapshot)
+            .chain(late)
+            .map(not_evaluated),
+    );
     crate::suppress::apply(&mut findings, &suppressions, ctx.today);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views

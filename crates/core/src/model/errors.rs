@@ -92,6 +92,8 @@ string_enum! {
         ListAccounts => "list-accounts",
         /// Reading the embedded list of known AWS accounts.
         ReadKnownAccounts => "read-known-accounts",
+        /// The rules' evaluation of a role (cut by the run's deadline).
+        EvaluateRules => "evaluate-rules",
     }
 }
 

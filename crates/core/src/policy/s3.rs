@@ -146,18 +146,7 @@ impl Permissions {
 
     /// Analyses the role's policies within its permissions boundary.
     pub fn within(policies: Vec<Policy>, boundary: Option<Policy>) -> Permissions {
-        let all = compute_grants(&policies);
-        let (grants, bounded) = match &boundary {
-            None => (all, Vec::new()),
-            Some(b) => all.into_iter().partition(|g| {
-                decides_allowed(
-                    &b.statements,
-                    &g.action.qualified(),
-                    &g.witness,
-                    &Scenario::new(),
-                )
-            }),
-        };
+        let (grants, bounded) = compute_grants(&policies, boundary.as_ref());
         Permissions {
             policies,
             boundary,
@@ -388,19 +377,71 @@ fn literal_bucket(pattern: &str) -> Option<&str> {
         .then_some(bucket)
 }
 
-fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
+/// The witnesses (positions in `cands`, sorted by witness) that a statement's `Resource` can
+/// match: each pattern's literal prefix (up to its first wildcard or policy variable) is a
+/// range of the sorted witnesses, so a statement of literal or prefixed patterns looks at a
+/// few witnesses, not all of them; then the whole clause is checked on each.
+fn matching_witnesses(
+    resources: &super::document::Clause<String>,
+    cands: &[(String, Bucket, bool)],
+) -> Vec<usize> {
+    let mut positions: Vec<usize> = Vec::new();
+    if resources.negated {
+        positions.extend(0..cands.len());
+    } else {
+        for pattern in &resources.items {
+            let prefix = pattern
+                .find(['*', '?', '$'])
+                .and_then(|i| pattern.get(..i))
+                .unwrap_or(pattern);
+            let start = cands.partition_point(|(w, _, _)| w.as_str() < prefix);
+            positions.extend(
+                cands
+                    .iter()
+                    .enumerate()
+                    .skip(start)
+                    .take_while(|(_, (w, _, _))| w.starts_with(prefix))
+                    .map(|(i, _)| i),
+            );
+        }
+        positions.sort_unstable();
+        positions.dedup();
+    }
+    positions.retain(|i| {
+        cands
+            .get(*i)
+            .is_some_and(|(w, _, _)| resources.matches_resource(w))
+    });
+    positions
+}
+
+/// Can the statement's conditions hold? They read only the scenario, never the action or the
+/// resource: one answer for the whole statement.
+fn conditions(statement: &Statement, scenario: &Scenario) -> Truth {
+    statement.conditions.iter().fold(Truth::True, |acc, c| {
+        acc.and(c.evaluate(scenario.get(&c.key)))
+    })
+}
+
+/// The role's grants within its boundary, and those the boundary takes away. One grant per
+/// (statement, action, bucket) on each side of the boundary: the first witness that survives
+/// every Deny stands for the bucket, so the cost is bounded by what the rules read (which
+/// actions reach which buckets), not by the number of witnesses times patterns.
+fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Grant>, Vec<S3Grant>) {
     let mut grants = Vec::new();
-    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
+    let mut bounded = Vec::new();
     let all: Vec<&Statement> = policies.iter().flat_map(|p| p.statements.iter()).collect();
-    // only Deny statements can take a grant away: check those alone
+    let scenario = Scenario::new();
+    // only Deny statements that certainly apply can take a grant away: per action, those whose
+    // conditions certainly hold and whose action clause names it
     let denies: Vec<&Statement> = all
         .iter()
         .copied()
-        .filter(|s| s.effect == Effect::Deny)
+        .filter(|s| s.effect == Effect::Deny && conditions(s, &scenario) == Truth::True)
         .collect();
-    let scenario = Scenario::new();
-    // witness -> its position in the candidates, for statements naming literal resources
-    let mut index: Option<std::collections::HashMap<String, Vec<usize>>> = None;
+    let mut denies_of: std::collections::HashMap<usize, Vec<&Statement>> =
+        std::collections::HashMap::new();
+    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
     for (pi, policy) in policies.iter().enumerate() {
         for statement in policy
             .statements
@@ -410,6 +451,9 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
             let Some(resources) = &statement.resource else {
                 continue;
             };
+            if conditions(statement, &scenario) == Truth::False {
+                continue;
+            }
             let actions = actions_of(statement);
             if actions.is_empty() {
                 continue;
@@ -437,38 +481,8 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     })
                     .collect()
             });
-            // a statement whose patterns all name their bucket literally can match only that
-            // bucket's witnesses: look them up instead of testing every witness (linear, not
-            // quadratic, in the number of statements)
-            let buckets: Option<Vec<&str>> = if resources.negated {
-                None
-            } else {
-                resources.items.iter().map(|r| literal_bucket(r)).collect()
-            };
-            let positions: Vec<usize> = match buckets {
-                Some(buckets) => {
-                    let idx = index.get_or_insert_with(|| {
-                        let mut m: std::collections::HashMap<String, Vec<usize>> =
-                            std::collections::HashMap::new();
-                        for (i, (w, _, _)) in cands.iter().enumerate() {
-                            if let Some((_, bucket, _)) = parse_s3_arn(w) {
-                                m.entry(bucket.to_string()).or_default().push(i);
-                            }
-                        }
-                        m
-                    });
-                    let mut p: Vec<usize> = buckets
-                        .iter()
-                        .filter_map(|b| idx.get(*b))
-                        .flatten()
-                        .copied()
-                        .collect();
-                    p.sort_unstable();
-                    p.dedup();
-                    p
-                }
-                None => (0..cands.len()).collect(),
-            };
+            // the resource clause does not depend on the action: matched once per statement
+            let positions = matching_witnesses(resources, cands);
             for action_index in actions {
                 let (Some(action), Some(qualified)) = (
                     S3_ACTIONS.get(action_index),
@@ -481,8 +495,20 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     S3Resource::Bucket => false,
                     _ => continue,
                 };
+                let action_denies = denies_of.entry(action_index).or_insert_with(|| {
+                    denies
+                        .iter()
+                        .copied()
+                        .filter(|d| d.action.matches_action(qualified))
+                        .collect()
+                });
+                // (bucket, within the boundary) already granted by this statement and action
+                let mut seen: BTreeSet<(&Bucket, bool)> = BTreeSet::new();
                 for (witness, bucket, object) in positions.iter().filter_map(|i| cands.get(*i)) {
-                    if *object != want_object || !resources.matches_resource(witness) {
+                    if *object != want_object
+                        || (seen.contains(&(bucket, true))
+                            && (boundary.is_none() || seen.contains(&(bucket, false))))
+                    {
                         continue;
                     }
                     let req = Request {
@@ -491,24 +517,34 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                         resource: Some(witness),
                         scenario: &scenario,
                     };
-                    if statement.applies(&req) == Truth::False {
+                    if !action_denies.is_empty()
+                        && certainly_denied(action_denies.iter().copied(), &req)
+                    {
                         continue;
                     }
-                    if !denies.is_empty() && certainly_denied(denies.iter().copied(), &req) {
+                    let inside = boundary.is_none_or(|b| {
+                        decides_allowed(&b.statements, qualified, witness, &scenario)
+                    });
+                    if !seen.insert((bucket, inside)) {
                         continue;
                     }
-                    grants.push(S3Grant {
+                    let grant = S3Grant {
                         policy: pi,
                         statement: statement.index,
                         action,
                         witness: witness.clone(),
                         bucket: bucket.clone(),
-                    });
+                    };
+                    if inside {
+                        grants.push(grant);
+                    } else {
+                        bounded.push(grant);
+                    }
                 }
             }
         }
     }
-    grants
+    (grants, bounded)
 }
 
 #[cfg(test)]
