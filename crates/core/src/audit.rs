@@ -404,6 +404,55 @@ mod tests {
     use crate::dump::parse_dump;
     use crate::model::Severity;
 
+    /// A deadline already past: no role is evaluated, each is a `DeadlineExceeded` entry.
+    #[test]
+    fn roles_past_the_deadline_are_listed_not_dropped() {
+        let dump = r#"{"RoleDetailList": [
+            {"RoleName": "a", "Arn": "arn:aws:iam::123456789012:role/a", "Tags": [{"Key": "connector", "Value": "x"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}}},
+            {"RoleName": "b", "Arn": "arn:aws:iam::123456789012:role/b", "Tags": [{"Key": "connector", "Value": "x"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}}}]}"#;
+        let evidence = Evidence {
+            deadline: Some(std::time::Instant::now()),
+            ..Evidence::default()
+        };
+        let report = audit_with(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+            evidence,
+        );
+        assert!(report.roles.is_empty() && report.findings.is_empty());
+        assert!(!report.complete);
+        let late: Vec<(&str, &str, Option<&str>)> = report
+            .errors
+            .iter()
+            .map(|e| {
+                (
+                    e.operation.as_str(),
+                    e.code.as_str(),
+                    e.role_name.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            late,
+            [
+                ("evaluate-rules", "DeadlineExceeded", Some("a")),
+                ("evaluate-rules", "DeadlineExceeded", Some("b"))
+            ]
+        );
+        // no deadline: both audited
+        let report = audit(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+        );
+        assert_eq!(report.roles.len(), 2);
+    }
+
     #[test]
     fn selects_by_tag_and_value() {
         let mut opts = AuditOptions::default();

@@ -103,7 +103,7 @@ fn s3_action_exact(pattern: &str) -> Option<&'static S3Action> {
 }
 
 /// A bucket a grant reaches.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
     /// A bucket the policy names.
@@ -377,25 +377,55 @@ fn literal_bucket(pattern: &str) -> Option<&str> {
         .then_some(bucket)
 }
 
-/// The witnesses (positions in `cands`, sorted by witness) that a statement's `Resource` can
-/// match: each pattern's literal prefix (up to its first wildcard or policy variable) is a
-/// range of the sorted witnesses, so a statement of literal or prefixed patterns looks at a
-/// few witnesses, not all of them; then the whole clause is checked on each.
-fn matching_witnesses(
+/// The witnesses (positions in `cands`, sorted by witness) that a statement's `Resource` may
+/// match, in the order to try them: first those built from the statement's own patterns
+/// (which match by construction, so a bucket's first grant is found at once), then the rest of
+/// each pattern's range: a pattern's literal prefix (up to its first wildcard or policy
+/// variable) is a range of the sorted witnesses. The clause itself is checked by the caller,
+/// only on witnesses it still needs.
+fn candidate_order(
     resources: &super::document::Clause<String>,
     cands: &[(String, Bucket, bool)],
 ) -> Vec<usize> {
-    let mut positions: Vec<usize> = Vec::new();
+    let position = |w: &str| cands.binary_search_by(|(c, _, _)| c.as_str().cmp(w)).ok();
+    let mut own: Vec<usize> = Vec::new();
+    let mut rest: Vec<usize> = Vec::new();
     if resources.negated {
-        positions.extend(0..cands.len());
+        rest.extend(0..cands.len());
     } else {
         for pattern in &resources.items {
-            let prefix = pattern
-                .find(['*', '?', '$'])
-                .and_then(|i| pattern.get(..i))
-                .unwrap_or(pattern);
+            for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
+                let filled = fill_wildcards(pattern, &fill);
+                if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
+                    own.extend(position(&filled));
+                    own.extend(position(&format!("arn:{partition}:s3:::{bucket}")));
+                    own.extend(position(&format!(
+                        "arn:{partition}:s3:::{bucket}/{WITNESS}"
+                    )));
+                }
+            }
+        }
+        // each prefix's range once: a prefix that extends another lies in its range
+        let mut prefixes: Vec<&str> = resources
+            .items
+            .iter()
+            .map(|pattern| {
+                pattern
+                    .find(['*', '?', '$'])
+                    .and_then(|i| pattern.get(..i))
+                    .unwrap_or(pattern)
+            })
+            .collect();
+        prefixes.sort_unstable();
+        let mut kept: Vec<&str> = Vec::new();
+        for p in prefixes {
+            if !kept.last().is_some_and(|k| p.starts_with(k)) {
+                kept.push(p);
+            }
+        }
+        for prefix in kept {
             let start = cands.partition_point(|(w, _, _)| w.as_str() < prefix);
-            positions.extend(
+            rest.extend(
                 cands
                     .iter()
                     .enumerate()
@@ -404,15 +434,30 @@ fn matching_witnesses(
                     .map(|(i, _)| i),
             );
         }
-        positions.sort_unstable();
-        positions.dedup();
     }
-    positions.retain(|i| {
-        cands
-            .get(*i)
-            .is_some_and(|(w, _, _)| resources.matches_resource(w))
-    });
-    positions
+    let mut seen = vec![false; cands.len()];
+    own.into_iter()
+        .chain(rest)
+        .filter(|i| match seen.get_mut(*i) {
+            Some(s) if !*s => {
+                *s = true;
+                true
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// An action of a statement: its index in [`S3_ACTIONS`], the action, its qualified name, and
+/// the Denies that may take it away.
+type ActionDenies<'a> = (usize, &'static S3Action, &'a str, Vec<&'a Statement>);
+
+/// Does this resource pattern match object ARNs only (a literal `/` after `:::`, which no
+/// bucket ARN has)?
+fn object_only(pattern: &str) -> bool {
+    pattern
+        .split_once(":::")
+        .is_some_and(|(_, resource)| resource.contains('/'))
 }
 
 /// Can the statement's conditions hold? They read only the scenario, never the action or the
@@ -481,8 +526,8 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
                     })
                     .collect()
             });
-            // the resource clause does not depend on the action: matched once per statement
-            let positions = matching_witnesses(resources, cands);
+            // the actions of each kind of resource, with their Denies
+            let mut kinds: [Vec<ActionDenies<'_>>; 2] = [Vec::new(), Vec::new()];
             for action_index in actions {
                 let (Some(action), Some(qualified)) = (
                     S3_ACTIONS.get(action_index),
@@ -490,25 +535,61 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
                 ) else {
                     continue;
                 };
-                let want_object = match action.resource {
-                    S3Resource::Object => true,
-                    S3Resource::Bucket => false,
+                let kind = match action.resource {
+                    S3Resource::Object => 1,
+                    S3Resource::Bucket => 0,
                     _ => continue,
                 };
-                let action_denies = denies_of.entry(action_index).or_insert_with(|| {
-                    denies
-                        .iter()
-                        .copied()
-                        .filter(|d| d.action.matches_action(qualified))
-                        .collect()
-                });
-                // (bucket, within the boundary) already granted by this statement and action
-                let mut seen: BTreeSet<(&Bucket, bool)> = BTreeSet::new();
-                for (witness, bucket, object) in positions.iter().filter_map(|i| cands.get(*i)) {
-                    if *object != want_object
-                        || (seen.contains(&(bucket, true))
-                            && (boundary.is_none() || seen.contains(&(bucket, false))))
-                    {
+                let action_denies = denies_of
+                    .entry(action_index)
+                    .or_insert_with(|| {
+                        denies
+                            .iter()
+                            .copied()
+                            .filter(|d| d.action.matches_action(qualified))
+                            .collect()
+                    })
+                    .clone();
+                if let Some(k) = kinds.get_mut(kind) {
+                    k.push((action_index, action, qualified.as_str(), action_denies));
+                }
+            }
+            // a pattern with a literal `/` in its resource part matches object ARNs only: a
+            // statement of such patterns grants no bucket action, whatever the witnesses
+            if !resources.negated
+                && resources.items.iter().all(|p| object_only(p))
+                && let Some(k) = kinds.get_mut(0)
+            {
+                k.clear();
+            }
+            // (action, bucket, within the boundary) granted by this statement; per (bucket,
+            // kind), how many actions need nothing more, so that a witness of a bucket whose
+            // actions are all granted is passed over without matching its patterns
+            let mut seen: std::collections::HashSet<(usize, &Bucket, bool)> =
+                std::collections::HashSet::new();
+            let mut done: std::collections::HashMap<(&Bucket, bool), usize> =
+                std::collections::HashMap::new();
+            let mut found: Vec<(usize, usize, bool)> = Vec::new();
+            for i in candidate_order(resources, cands) {
+                let Some((witness, bucket, object)) = cands.get(i) else {
+                    continue;
+                };
+                let Some(of_kind) = kinds.get(usize::from(*object)) else {
+                    continue;
+                };
+                if of_kind.is_empty()
+                    || done.get(&(bucket, *object)).copied().unwrap_or(0) >= of_kind.len()
+                    || !resources.matches_resource(witness)
+                {
+                    continue;
+                }
+                for (action_index, _, qualified, action_denies) in of_kind {
+                    let complete = |seen: &std::collections::HashSet<(usize, &Bucket, bool)>| {
+                        seen.contains(&(*action_index, bucket, true))
+                            && (boundary.is_none()
+                                || seen.contains(&(*action_index, bucket, false)))
+                    };
+                    if complete(&seen) {
                         continue;
                     }
                     let req = Request {
@@ -525,21 +606,34 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
                     let inside = boundary.is_none_or(|b| {
                         decides_allowed(&b.statements, qualified, witness, &scenario)
                     });
-                    if !seen.insert((bucket, inside)) {
+                    if !seen.insert((*action_index, bucket, inside)) {
                         continue;
                     }
-                    let grant = S3Grant {
-                        policy: pi,
-                        statement: statement.index,
-                        action,
-                        witness: witness.clone(),
-                        bucket: bucket.clone(),
-                    };
-                    if inside {
-                        grants.push(grant);
-                    } else {
-                        bounded.push(grant);
+                    found.push((*action_index, i, inside));
+                    if complete(&seen) {
+                        *done.entry((bucket, *object)).or_default() += 1;
                     }
+                }
+            }
+            // in the order of the actions, then of the witnesses
+            found.sort_unstable_by_key(|(a, i, _)| (*a, *i));
+            for (action_index, i, inside) in found {
+                let (Some(action), Some((witness, bucket, _))) =
+                    (S3_ACTIONS.get(action_index), cands.get(i))
+                else {
+                    continue;
+                };
+                let grant = S3Grant {
+                    policy: pi,
+                    statement: statement.index,
+                    action,
+                    witness: witness.clone(),
+                    bucket: bucket.clone(),
+                };
+                if inside {
+                    grants.push(grant);
+                } else {
+                    bounded.push(grant);
                 }
             }
         }
