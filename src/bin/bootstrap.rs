@@ -5,9 +5,8 @@
 
 use connector_audit::app::Settings;
 use connector_audit::aws::{Clients, services};
-use connector_audit::lambda::{Deps, handle, log_filter};
+use connector_audit::lambda::{Deps, RawEvent, handle_raw, log_filter};
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -29,8 +28,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings,
     };
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(event, deps).await
+    // the event arrives as JSON text: a duplicate key fails the invocation, naming it
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<RawEvent>| async move {
+        handle_raw(event, deps).await
     }))
     .await
 }

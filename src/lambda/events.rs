@@ -123,7 +123,9 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
     }
     if obj.get("source").and_then(Value::as_str) == Some("aws.events") {
         return match obj.get("detail-type").and_then(Value::as_str) {
-            Some("Scheduled Event") => Ok(Invocation::Scheduled),
+            Some("Scheduled Event") => check_scheduled(obj)
+                .map(|()| Invocation::Scheduled)
+                .map_err(err),
             other => Err(err(format!(
                 "EventBridge event with detail-type `{}`",
                 other.unwrap_or("(none)")
@@ -166,6 +168,64 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
     }
     check_org_fields(&od).map_err(err)?;
     Ok(Invocation::OnDemand(od))
+}
+
+/// The fields of an EventBridge Scheduled Event (its `detail` is empty). Anything else (a
+/// console's `"publish": false` pasted into one, say) fails, rather than being ignored.
+const SCHEDULED_FIELDS: [&str; 9] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
+
+fn check_scheduled(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
+    if let Some(unknown) = obj.keys().find(|k| !SCHEDULED_FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "Scheduled Event with unknown field `{unknown}`: a Scheduled Event takes no options (send a console event, a JSON object of the fields below, to override settings)"
+        ));
+    }
+    match obj.get("detail") {
+        None => Ok(()),
+        Some(Value::Object(d)) if d.is_empty() => Ok(()),
+        Some(_) => Err("Scheduled Event whose `detail` is not `{}`".into()),
+    }
+}
+
+/// The event as the runtime received it: JSON text, checked for duplicate keys before it is
+/// read (`{"publish": false, "publish": true}` is valid JSON that parsers read differently).
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+pub struct RawEvent(pub Box<serde_json::value::RawValue>);
+
+impl RawEvent {
+    /// The event's JSON, or the first duplicate key (with its path) as the reason it fails.
+    pub fn value(&self) -> Result<Value, EventError> {
+        read_json(self.0.get())
+    }
+}
+
+/// JSON text of an event (or of an SQS message's body): a duplicate key anywhere fails, naming
+/// the key and where it is.
+pub fn read_json(text: &str) -> Result<Value, EventError> {
+    if let Some((path, key)) = crate::policy::duplicates::first_duplicate(text) {
+        let at = if path.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        return Err(EventError {
+            reason: format!("duplicate key `{key}` at {at}: the event is ambiguous"),
+        });
+    }
+    serde_json::from_str(text).map_err(|e| EventError {
+        reason: format!("not JSON: {e}"),
+    })
 }
 
 /// An EventBridge "AWS API Call via CloudTrail" event of IAM: the call, and the role or
@@ -355,11 +415,39 @@ mod tests {
                 json!({"roles": vec!["r"; MAX_EVENT_LIST + 1]}),
                 "more than 1000",
             ),
+            (
+                json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "publish": false}),
+                "unknown field `publish`",
+            ),
+            (
+                json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {"publish": false}}),
+                "`detail` is not `{}`",
+            ),
         ] {
             let e = parse_event(&bad).unwrap_err().to_string();
             assert!(e.contains(want), "{bad}: {e}");
             assert!(e.contains("Accepted:"), "{e}");
         }
+    }
+
+    #[test]
+    fn duplicate_keys_fail_naming_the_key() {
+        for (text, want) in [
+            (
+                r#"{"publish": false, "publish": true}"#,
+                "duplicate key `publish` at the top level",
+            ),
+            (
+                r#"{"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "TagRole", "requestParameters": {"roleName": "a", "roleName": "b"}}}"#,
+                "duplicate key `roleName` at `detail.requestParameters`",
+            ),
+            (r#"{"roles": [{"a": 1, "a": 2}]}"#, "`roles[0]`"),
+        ] {
+            let e = read_json(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        let raw: RawEvent = serde_json::from_str(r#"{"publish": false}"#).unwrap();
+        assert_eq!(raw.value().unwrap(), json!({"publish": false}));
     }
 
     #[test]

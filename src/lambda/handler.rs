@@ -3,7 +3,7 @@
 //! response. Its dependencies are the application's ports ([`Services`]): tests hand it
 //! in-memory ones, `bin/bootstrap.rs` hands it AWS's, built once per process.
 
-use super::events::{EventError, Invocation, OnDemand, parse_event};
+use super::events::{EventError, Invocation, OnDemand, RawEvent, parse_event};
 use super::response::{log_outcome, response};
 use crate::app::{Outcome, Run, RunError, Scope, Services, Settings};
 use crate::org::Account;
@@ -98,6 +98,14 @@ impl Request {
             summary_only: false,
         })
     }
+}
+
+/// The handler as the runtime calls it: the event's JSON text, refused when a key appears
+/// twice in an object (the error names it), then [`handle`].
+pub async fn handle_raw(event: LambdaEvent<RawEvent>, deps: &Deps) -> Result<Value, HandlerError> {
+    let (raw, context) = event.into_parts();
+    let payload = raw.value()?;
+    handle(LambdaEvent::new(payload, context), deps).await
 }
 
 /// The handler: audit, publish, return the report.
@@ -362,6 +370,28 @@ mod tests {
         let report: Report = serde_json::from_value(answer).unwrap();
         let roles: Vec<&str> = report.roles.iter().map(|r| r.role_name.as_str()).collect();
         assert_eq!(roles, ["legacy-s3-star"]);
+        assert!(topic.sent.lock().unwrap().is_empty());
+    }
+
+    /// `{"publish": false, "publish": true}` must not publish: it fails, naming the key.
+    #[tokio::test]
+    async fn a_duplicate_key_fails_the_invocation_naming_it() {
+        let topic = Arc::new(Topic::default());
+        let deps = demo(&[TOPIC], Some(topic.clone()), None);
+        let raw: RawEvent = serde_json::from_str(r#"{"publish": false, "publish": true}"#).unwrap();
+        let e = handle_raw(
+            LambdaEvent::new(raw, lambda_runtime::Context::default()),
+            &deps,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("duplicate key `publish`"), "{e}");
+        assert!(topic.sent.lock().unwrap().is_empty());
+        // a Scheduled Event with a console's field fails too, rather than publishing
+        let mut scheduled = event("scheduled.json");
+        scheduled["publish"] = json!(false);
+        let e = invoke(scheduled, &deps).await.unwrap_err();
+        assert!(e.to_string().contains("unknown field `publish`"), "{e}");
         assert!(topic.sent.lock().unwrap().is_empty());
     }
 

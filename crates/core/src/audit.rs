@@ -211,6 +211,21 @@ pub fn audit_with(
         }
     }
     for v in &views {
+        if let Some(last) = v.snapshot.last_used.as_deref()
+            && crate::usage::date_of(last).is_none()
+        {
+            // not judged as a date by role-unused: it says nothing of when the role was used
+            errors.push(
+                ErrorEntry::new(
+                    Operation::ReadRoleLastUsed,
+                    ErrorCode::InvalidDate,
+                    format!(
+                        "RoleLastUsed.LastUsedDate is `{last}`, not a date: whether the role is unused was not judged"
+                    ),
+                )
+                .role(v.snapshot.name.clone()),
+            );
+        }
         if let Some(value) = v.snapshot.tags.get(Access::TAG)
             && v.access.is_none()
         {
@@ -451,6 +466,35 @@ mod tests {
             "2026-01-01T00:00:00Z".into(),
         );
         assert_eq!(report.roles.len(), 2);
+    }
+
+    /// A `RoleLastUsed` that is not a date is an error entry; role-unused judges nothing on it.
+    #[test]
+    fn an_unparseable_last_used_date_is_an_error_entry() {
+        let dump = r#"{"RoleDetailList": [
+            {"RoleName": "a", "Arn": "arn:aws:iam::123456789012:role/a", "Tags": [{"Key": "connector", "Value": "x"}],
+             "RoleLastUsed": {"LastUsedDate": "yesterday"},
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}}}]}"#;
+        let evidence = Evidence {
+            lookback_days: Some(30),
+            ..Evidence::default()
+        };
+        let report = audit_with(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+            evidence,
+        );
+        assert!(!report.findings.iter().any(|f| f.rule == "role-unused"));
+        let e = report
+            .errors
+            .iter()
+            .find(|e| e.operation == "read-role-last-used")
+            .unwrap();
+        assert_eq!(e.code, "InvalidDate");
+        assert!(e.message.contains("`yesterday`"), "{}", e.message);
+        assert_eq!(e.role_name.as_deref(), Some("a"));
     }
 
     #[test]

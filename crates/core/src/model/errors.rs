@@ -94,6 +94,8 @@ string_enum! {
         ReadKnownAccounts => "read-known-accounts",
         /// The rules' evaluation of a role (cut by the run's deadline).
         EvaluateRules => "evaluate-rules",
+        /// IAM's `RoleLastUsed` of a role.
+        ReadRoleLastUsed => "read-role-last-used",
     }
 }
 
@@ -135,6 +137,7 @@ string_enum! {
         /// A CloudTrail log file that is not gzip, not JSON, or not `{"Records": [...]}`.
         UnreadableLogFile => "UnreadableLogFile",
         WrongAccount => "WrongAccount",
+        InvalidDate => "InvalidDate",
     }
 }
 
