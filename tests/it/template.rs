@@ -169,14 +169,31 @@ fn the_probe_may_assume_only_tagged_roles() {
         .filter(|s| list(&s["Action"]).iter().any(|a| a == "sts:AssumeRole"))
         .filter(|s| s.get("Sid").and_then(Json::as_str) != Some("EnterMemberAccounts"))
         .collect();
-    assert_eq!(assume.len(), 1);
-    let condition = &assume[0]["Condition"]["Null"];
+    // two branches: with ConnectorTagValue, the tag must have that value; without, the tag
+    // must be there
+    assert_eq!(assume.len(), 2);
+    let valued = &assume[0]["Condition"]["StringEquals"];
     assert_eq!(
-        condition["aws:ResourceTag/${ConnectorTagKey}"], "false",
+        valued["aws:ResourceTag/${ConnectorTagKey}"], "${ConnectorTagValue}",
         "{}",
         assume[0]
     );
-    assert!(assume[0]["Resource"].as_str().unwrap().ends_with(":role/*"));
+    let condition = &assume[1]["Condition"]["Null"];
+    assert_eq!(
+        condition["aws:ResourceTag/${ConnectorTagKey}"], "false",
+        "{}",
+        assume[1]
+    );
+    for a in assume {
+        assert!(a["Resource"].as_str().unwrap().ends_with(":role/*"));
+    }
+    let t = template();
+    let doc = &t["Resources"]["ProbePolicy"]["Properties"]["PolicyDocument"];
+    let Value::Tagged(branches) = doc else {
+        panic!("{doc:?}")
+    };
+    assert_eq!(branches.tag, "!If");
+    assert_eq!(branches.value[0].as_str(), Some("HasConnectorTagValue"));
 }
 
 #[test]
