@@ -56,6 +56,10 @@ pub struct Settings {
     /// How the AWS clients retry (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, `--max-attempts`,
     /// `--retry-mode`).
     pub retry: RetrySettings,
+    /// The most bytes read back from S3 for the previous report or the suppressions file:
+    /// an eighth of the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, 32 MiB at the
+    /// template's 256 MB; parsing takes several times the text), at most 256 MiB (the CLI's).
+    pub read_limit: usize,
     /// How long an AWS call may take (`AWS_CONNECT_TIMEOUT_SECONDS`,
     /// `AWS_ATTEMPT_TIMEOUT_SECONDS`, `AWS_OPERATION_TIMEOUT_SECONDS`).
     pub timeouts: TimeoutSettings,
@@ -83,6 +87,7 @@ impl Default for Settings {
             org_role_name: None,
             org_concurrency: connector_audit_core::org::DEFAULT_CONCURRENCY,
             retry: RetrySettings::default(),
+            read_limit: MAX_READ_BYTES,
             timeouts: TimeoutSettings::default(),
         }
     }
@@ -148,6 +153,18 @@ impl RetrySettings {
         }
         Ok(r)
     }
+}
+
+/// The most bytes a run reads back from S3 for one object, whatever the memory.
+pub const MAX_READ_BYTES: usize = 256 * 1024 * 1024;
+
+/// The read limit for a function of `memory_mb` MB: an eighth of it (a report's text takes
+/// several times its size once parsed), at least 1 MiB, at most [`MAX_READ_BYTES`].
+pub fn read_limit_for(memory_mb: u64) -> usize {
+    let bytes = memory_mb.saturating_mul(1024 * 1024) / 8;
+    usize::try_from(bytes)
+        .unwrap_or(MAX_READ_BYTES)
+        .clamp(1024 * 1024, MAX_READ_BYTES)
 }
 
 /// How long one AWS call may take, whatever the service: an endpoint that accepts the
@@ -406,6 +423,10 @@ impl Settings {
         }
         s.retry = RetrySettings::from_env(&get)?;
         s.timeouts = TimeoutSettings::from_env(&get)?;
+        if let Some(v) = nonempty("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
+            s.read_limit =
+                read_limit_for(number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &v, 128..=10_240)?);
+        }
         Ok(s)
     }
 
@@ -557,6 +578,10 @@ mod tests {
             ("AWS_OPERATION_TIMEOUT_SECONDS", "9"),
         ]))
         .unwrap();
+        assert_eq!(c.read_limit, MAX_READ_BYTES);
+        let small = Settings::from_env(env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")])).unwrap();
+        assert_eq!(small.read_limit, 32 * 1024 * 1024);
+        assert_eq!(read_limit_for(10_240), MAX_READ_BYTES);
         assert_eq!(
             c.timeouts,
             TimeoutSettings {

@@ -260,6 +260,8 @@ impl FindingSink for SnsSink {
 pub struct S3ReportStore {
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
+    /// The most bytes read back (the settings' `read_limit`).
+    pub limit: usize,
 }
 
 impl S3ReportStore {
@@ -278,7 +280,7 @@ impl S3ReportStore {
 
     async fn get(&self, key: &str) -> Result<Option<Stored>, AwsError> {
         let location = format!("s3://{}/{key}", self.bucket);
-        match read_object(&self.client, &self.bucket, key, MAX_REPORT_BYTES).await {
+        match read_object(&self.client, &self.bucket, key, self.limit).await {
             Ok(bytes) => Ok(Some(Stored { bytes, location })),
             Err(e) if e.not_found => Ok(None),
             Err(e) => Err(e),
@@ -307,6 +309,8 @@ impl ReportStore for S3ReportStore {
 pub struct S3Suppressions {
     pub client: aws_sdk_s3::Client,
     pub uri: S3Uri,
+    /// The most bytes read (the settings' `read_limit`, at most the file format's own).
+    pub limit: usize,
 }
 
 impl SuppressionsSource for S3Suppressions {
@@ -317,7 +321,7 @@ impl SuppressionsSource for S3Suppressions {
                 &self.client,
                 &self.uri.bucket,
                 &self.uri.key,
-                crate::suppress::MAX_FILE_BYTES,
+                self.limit.min(crate::suppress::MAX_FILE_BYTES),
             )
             .await;
             match read {
@@ -358,6 +362,7 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
             Box::new(S3ReportStore {
                 client: clients.s3.clone(),
                 bucket: bucket.clone(),
+                limit: settings.read_limit,
             }) as Box<dyn ReportStore>
         }),
         sink: settings.topic_arn.as_ref().map(|topic| {
@@ -370,6 +375,7 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
             Box::new(S3Suppressions {
                 client: clients.s3.clone(),
                 uri: uri.clone(),
+                limit: settings.read_limit,
             }) as Box<dyn SuppressionsSource>
         }),
         // listing needs no org role; entering a member account does
@@ -379,18 +385,16 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
     }
 }
 
-/// The largest previous report read back (Lambda's own response limit is 6 MB; a stored
-/// report holds every finding).
-const MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
-
-/// An S3 object's bytes, refusing more than `limit` (code `TooLarge`).
+/// An S3 object's bytes, refusing more than `limit` (code `TooLarge`): refused at once when
+/// the object says it is larger, and read chunk by chunk otherwise, so that an object larger
+/// than it said never takes more than `limit` of memory.
 pub async fn read_object(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     limit: usize,
 ) -> Result<Vec<u8>, AwsError> {
-    let out = client
+    let mut out = client
         .get_object()
         .bucket(bucket)
         .key(key)
@@ -404,8 +408,10 @@ pub async fn read_object(
     let size = out.content_length().unwrap_or_default();
     let too_large = |size: String| AwsError {
         operation: "s3:GetObject".into(),
-        code: "TooLarge".into(),
-        message: format!("s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit"),
+        code: ErrorCode::TooLarge,
+        message: format!(
+            "s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit of what a run reads back (an eighth of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, at most 256 MiB; a suppressions file at most 1 MiB): it was not read"
+        ),
         request_id: None,
         http_status: None,
         not_found: false,
@@ -413,17 +419,20 @@ pub async fn read_object(
     if usize::try_from(size).unwrap_or(usize::MAX) > limit {
         return Err(too_large(size.to_string()));
     }
-    let bytes = out.body.collect().await.map_err(|e| AwsError {
-        operation: "s3:GetObject".into(),
-        code: "ReadFailed".into(),
-        message: format!("reading s3://{bucket}/{key}: {e}"),
-        request_id: None,
-        http_status: None,
-        not_found: false,
-    })?;
-    let bytes = bytes.into_bytes().to_vec();
-    if bytes.len() > limit {
-        return Err(too_large(bytes.len().to_string()));
+    let mut bytes: Vec<u8> = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(limit));
+    while let Some(chunk) = out.body.next().await {
+        let chunk = chunk.map_err(|e| AwsError {
+            operation: "s3:GetObject".into(),
+            code: ErrorCode::ReadFailed,
+            message: format!("reading s3://{bucket}/{key}: {e}"),
+            request_id: None,
+            http_status: None,
+            not_found: false,
+        })?;
+        if bytes.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large(format!("more than {limit}")));
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }

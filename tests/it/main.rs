@@ -13,6 +13,7 @@ mod difftest;
 mod faults;
 mod formats;
 mod hangs;
+mod limits;
 mod live;
 mod org;
 mod pagination;
