@@ -3,7 +3,7 @@
 //! response. Its dependencies are the application's ports ([`Services`]): tests hand it
 //! in-memory ones, `bin/bootstrap.rs` hands it AWS's, built once per process.
 
-use super::events::{EventError, Invocation, OnDemand, RawEvent, parse_event};
+use super::events::{ChangeBatch, EventError, Invocation, OnDemand, RawEvent, parse_event};
 use super::response::{log_outcome, response};
 use crate::app::{Outcome, Run, RunError, Scope, Services, Settings};
 use crate::org::Account;
@@ -127,22 +127,16 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             }));
         }
         Invocation::Change(c) => (OnDemand::default(), Some(c)),
+        Invocation::Changes(batch) => return changes(batch, &context, deps).await,
     };
     let settings = deps.settings.with(&od.overrides());
     // a change is audited in the account it happened in (through the org role, when the
     // function audits an organization)
     let request = match &change {
-        Some(c) => {
-            let member = c
-                .account
-                .as_deref()
-                .and_then(|a| Account::parse(a, None).ok())
-                .filter(|_| settings.org_role_name.is_some());
-            Request::Audit {
-                scope: member.map_or(Scope::ThisAccount, Scope::Member),
-                summary_only: false,
-            }
-        }
+        Some(c) => Request::Audit {
+            scope: change_scope(c, &settings),
+            summary_only: false,
+        },
         None => Request::of(&od, &settings)?,
     };
     let (scope, summary_only) = match request {
@@ -198,6 +192,108 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             Err(HandlerError::Publish { source: e })
         }
     }
+}
+
+/// The scope of a change's audit: the account it happened in (through the org role, when the
+/// function audits an organization), else the function's own.
+fn change_scope(change: &crate::model::IamChange, settings: &Settings) -> Scope {
+    change
+        .account
+        .as_deref()
+        .and_then(|a| Account::parse(a, None).ok())
+        .filter(|_| settings.org_role_name.is_some())
+        .map_or(Scope::ThisAccount, Scope::Member)
+}
+
+/// A batch of buffered IAM changes (SQS): the union of their roles audited once per account,
+/// within the invocation's deadline. Messages that are not change events, and those of an
+/// account whose run failed (publishing), are answered as `batchItemFailures`
+/// (`ReportBatchItemFailures`): SQS delivers them again, then to the dead-letter queue.
+async fn changes(
+    batch: ChangeBatch,
+    context: &lambda_runtime::Context,
+    deps: &Deps,
+) -> Result<Value, HandlerError> {
+    let settings = &deps.settings;
+    if settings.publish && deps.services.sink.is_none() {
+        return Err(HandlerError::NoTopic);
+    }
+    let mut failures: Vec<String> = Vec::new();
+    for (id, why) in &batch.rejected {
+        tracing::warn!(message_id = %id, reason = %why, "SQS message is not an IAM change event: reported as a batch item failure");
+        failures.push(id.clone());
+    }
+    let groups = batch.per_account();
+    let several = groups.len() > 1;
+    let request_id = if context.request_id.is_empty() {
+        crate::audit::new_run_id()
+    } else {
+        context.request_id.clone()
+    };
+    let mut audits = Vec::new();
+    for (i, (change, ids)) in groups.into_iter().enumerate() {
+        if change.roles.is_empty() && change.policies.is_empty() {
+            audits.push(serde_json::json!({"change": change, "messages": ids.len(), "skipped": "the IAM calls changed no role"}));
+            continue;
+        }
+        let run = Run {
+            scope: change_scope(&change, settings),
+            change: Some(change),
+            run_id: if several {
+                format!("{request_id}-{i}")
+            } else {
+                request_id.clone()
+            },
+            generated_at: crate::audit::now_rfc3339(),
+            deadline: work_deadline(context.deadline, settings.deadline_margin),
+            end: work_deadline(
+                context.deadline,
+                END_RESERVE.min(settings.deadline_margin / 2),
+            ),
+        };
+        match Box::pin(crate::app::run(settings, &run, &deps.services)).await {
+            Ok(outcome) => {
+                log_outcome(
+                    &outcome.report,
+                    &run.run_id,
+                    outcome.published,
+                    outcome.stored.as_deref(),
+                );
+                audits.push(serde_json::json!({
+                    "run_id": run.run_id,
+                    "account_id": outcome.report.account_id,
+                    "change": outcome.report.change,
+                    "messages": ids.len(),
+                    "roles_audited": outcome.report.roles.iter().map(|r| r.role_name.clone()).collect::<Vec<_>>(),
+                    "findings": outcome.report.summary.findings,
+                    "complete": outcome.report.complete,
+                    "published": outcome.published,
+                    "stored": outcome.stored,
+                }));
+            }
+            Err(e) => {
+                if let RunError::Publish { report, stored, .. } = &e {
+                    tracing::error!(
+                        run_id = %run.run_id,
+                        stored = stored.as_deref().unwrap_or("-"),
+                        report = %serde_json::to_string(report).unwrap_or_default(),
+                        error = %e,
+                        "publishing failed; the full report follows in this line"
+                    );
+                } else {
+                    tracing::error!(run_id = %run.run_id, error = %e, "the batch's audit failed");
+                }
+                failures.extend(ids);
+            }
+        }
+    }
+    Ok(serde_json::json!({
+        "batchItemFailures": failures
+            .iter()
+            .map(|id| serde_json::json!({"itemIdentifier": id}))
+            .collect::<Vec<_>>(),
+        "audits": audits,
+    }))
 }
 
 /// A member account's section of the report, with where the report went (a Step Functions
@@ -568,7 +664,9 @@ mod tests {
 
         let od = |v: Value| match parse_event(&v).unwrap() {
             Invocation::OnDemand(od) => od,
-            Invocation::Scheduled | Invocation::Change(_) => OnDemand::default(),
+            Invocation::Scheduled | Invocation::Change(_) | Invocation::Changes(_) => {
+                OnDemand::default()
+            }
         };
         let scope = |v: Value, cfg: &Settings| Request::of(&od(v), cfg);
         let audit = |scope: Scope| Request::Audit {

@@ -10,8 +10,8 @@ pub mod handler;
 pub mod response;
 
 pub use events::{
-    CHANGE_EVENTS, EventError, Invocation, MAX_EVENT_LIST, OnDemand, RawEvent, parse_event,
-    read_json,
+    CHANGE_EVENTS, ChangeBatch, EventError, Invocation, MAX_EVENT_LIST, OnDemand, RawEvent,
+    parse_event, read_json,
 };
 pub use handler::{Deps, HandlerError, handle, handle_raw, work_deadline};
 pub use response::{MAX_RESPONSE_BYTES, log_filter, response};

@@ -7,6 +7,7 @@
 mod support;
 
 mod bad_input;
+mod burst;
 mod change;
 mod check;
 mod difftest;

@@ -380,3 +380,20 @@ fn the_member_role_reads_iam_and_trusts_the_auditor_only() {
             "Principal": {"AWS": {"!Ref": "AuditorRoleArn"}}, "Action": "sts:AssumeRole"}])
     );
 }
+
+/// IAM changes are buffered: the rule targets the queue, the function reads it in batches and
+/// answers partial failures.
+#[test]
+fn change_events_are_buffered_through_the_queue() {
+    let t = template();
+    let target = &t["Resources"]["IamChangeRule"]["Properties"]["Targets"][0];
+    assert_eq!(target["Id"].as_str(), Some("ChangeEventsQueue"));
+    let mapping = &t["Resources"]["ChangeEventsMapping"]["Properties"];
+    assert_eq!(mapping["BatchSize"].as_u64(), Some(100));
+    assert!(mapping["MaximumBatchingWindowInSeconds"].as_u64().unwrap() > 0);
+    assert_eq!(
+        mapping["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    assert!(t["Resources"]["IamChangeRulePermission"].is_null());
+}
