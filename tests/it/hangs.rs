@@ -241,6 +241,25 @@ async fn every_position(sdk: TimeoutSettings) -> Vec<Outcome> {
 fn check(outcomes: &[Outcome], deadline_cut: bool) {
     for (o, p) in outcomes.iter().zip(&POSITIONS) {
         let name = o.name;
+        // one line per position, for BENCHMARKS.md (`--nocapture`)
+        let what = match &o.result {
+            Ok(r) => {
+                let e = p
+                    .error
+                    .and_then(|(op, _)| r.errors.iter().find(|e| e.operation == op));
+                e.map_or("ok".to_string(), |e| format!("{} {}", e.operation, e.code))
+            }
+            Err(e) => format!(
+                "invocation failed: {}",
+                e.to_string().chars().take(60).collect::<String>()
+            ),
+        };
+        eprintln!(
+            "hang at {name:<12} answered after {:>5.1} s of {} s: {what}; {} message(s) published",
+            o.took.as_secs_f64(),
+            INVOCATION.as_secs(),
+            o.published
+        );
         assert!(
             o.took < INVOCATION,
             "{name}: answered after {:?}, past the invocation's deadline",
