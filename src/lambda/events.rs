@@ -563,6 +563,13 @@ mod tests {
         }
         let raw: RawEvent = serde_json::from_str(r#"{"publish": false}"#).unwrap();
         assert_eq!(raw.value().unwrap(), json!({"publish": false}));
+        // as the runtime reads an event (lambda_runtime 1.5: serde_path_to_error over
+        // serde_json's slice deserializer), the text is kept whole, duplicates included
+        let body = br#"{"publish": false, "publish": true}"#;
+        let raw: RawEvent =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+                .unwrap();
+        assert!(raw.value().unwrap_err().to_string().contains("`publish`"));
     }
 
     #[test]
