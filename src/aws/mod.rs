@@ -59,6 +59,8 @@ impl AwsError {
             (None, Some(status)) => tag("Code").unwrap_or_else(|| format!("HTTP {status}")),
             (None, None) => match err {
                 SdkError::TimeoutError(_) => "Timeout".to_string(),
+                // the read timeout (no first byte within an attempt) comes from the connector
+                SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout".to_string(),
                 SdkError::DispatchFailure(_) => "DispatchFailure".to_string(),
                 _ => "Unknown".to_string(),
             },
