@@ -84,6 +84,7 @@ demo: venv
 
 bench: venv
 	scripts/bench.sh
+	$(CARGO) run --quiet --locked --release -p connector-audit-core --example worst-case -- 5
 	scripts/bench-live.sh
 	scripts/bench-probe.sh
 	scripts/bench-faults.sh

@@ -49,6 +49,18 @@ pub async fn within<T>(deadline: Option<Instant>, work: impl Future<Output = T>)
     }
 }
 
+/// When the rules must stop: a third of the time between the work deadline and the run's end
+/// (storing and publishing keep the rest), so that probes that ran until the work deadline
+/// still leave the rules time. Without an end (the CLI) the rules are not cut: its time
+/// budget is the probes'.
+pub fn rules_deadline(run: &Run) -> Option<Instant> {
+    match (run.deadline, run.end) {
+        (Some(d), Some(e)) => Some(d + e.saturating_duration_since(d) / 3),
+        (None, Some(e)) => Some(e),
+        (_, None) => None,
+    }
+}
+
 /// Inventory -> probe -> usage -> audit: the account's report, not yet stored or published. An
 /// inventory that cannot be read (or not before the deadline) still gives a report (no roles,
 /// `complete: false`, the error named).
@@ -84,6 +96,7 @@ pub async fn account(
     };
     evidence.lookback_days = settings.lookback_days;
     evidence.guardrails = with.guardrails.cloned();
+    evidence.deadline = rules_deadline(run);
     if let (Some(source), Some(trail)) = (with.usage, &settings.usage) {
         let today = connector_audit_core::usage::date_of(&run.generated_at);
         match (inventory.account_id.as_deref(), today) {
@@ -188,6 +201,24 @@ pub async fn gather_probes(
                 "the run's time budget ran out".into(),
             )
         });
+        // a role that refused is a result; a call that did not answer is not
+        if let Some(code) = result
+            .error_code
+            .as_ref()
+            .filter(|c| matches!(c.as_str(), "Timeout" | "DispatchFailure"))
+        {
+            evidence.errors.push(
+                ErrorEntry::new(
+                    Operation::Probe,
+                    code.clone(),
+                    format!(
+                        "the probe did not get an answer, its effective access was not probed: {}",
+                        result.error_message.as_deref().unwrap_or("-")
+                    ),
+                )
+                .role(p.role_name.clone()),
+            );
+        }
         evidence.probes.insert(p.role_arn, result);
     }
     summary.roles_not_probed.sort();

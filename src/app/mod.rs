@@ -50,6 +50,10 @@ pub struct Run {
     pub generated_at: String,
     /// When work must stop so that reporting and publishing still fit.
     pub deadline: Option<Instant>,
+    /// When everything must be done: the invocation's own deadline less a short reserve for
+    /// logging and answering. Storing and publishing share the time left after `deadline`,
+    /// and stop here.
+    pub end: Option<Instant>,
 }
 
 impl Run {
@@ -69,6 +73,7 @@ impl Run {
             run_id: run_id.into(),
             generated_at: generated_at.into(),
             deadline: None,
+            end: None,
         }
     }
 }
@@ -104,7 +109,14 @@ pub enum RunError {
 /// The one run path: suppressions -> assess -> merge -> compare -> store -> publish.
 pub async fn run(settings: &Settings, run: &Run, services: &Services) -> Result<Outcome, RunError> {
     let suppressions = match &services.suppressions {
-        Some(source) => source.read().await,
+        Some(source) => match assess::within(run.deadline, source.read()).await {
+            Some(set) => set,
+            None => SuppressionSet::unreadable(
+                "the central suppressions file",
+                connector_audit_core::model::ErrorCode::DeadlineExceeded,
+                "it did not answer before the invocation's deadline".to_string(),
+            ),
+        },
         None => SuppressionSet::default(),
     };
     let options = settings.audit_options(run.change.as_ref(), suppressions);

@@ -56,6 +56,13 @@ pub struct Settings {
     /// How the AWS clients retry (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, `--max-attempts`,
     /// `--retry-mode`).
     pub retry: RetrySettings,
+    /// The most bytes read back from S3 for the previous report or the suppressions file:
+    /// an eighth of the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, 32 MiB at the
+    /// template's 256 MB; parsing takes several times the text), at most 256 MiB (the CLI's).
+    pub read_limit: usize,
+    /// How long an AWS call may take (`AWS_CONNECT_TIMEOUT_SECONDS`,
+    /// `AWS_ATTEMPT_TIMEOUT_SECONDS`, `AWS_OPERATION_TIMEOUT_SECONDS`).
+    pub timeouts: TimeoutSettings,
 }
 
 impl Default for Settings {
@@ -80,6 +87,8 @@ impl Default for Settings {
             org_role_name: None,
             org_concurrency: connector_audit_core::org::DEFAULT_CONCURRENCY,
             retry: RetrySettings::default(),
+            read_limit: MAX_READ_BYTES,
+            timeouts: TimeoutSettings::default(),
         }
     }
 }
@@ -143,6 +152,79 @@ impl RetrySettings {
             };
         }
         Ok(r)
+    }
+}
+
+/// The most bytes a run reads back from S3 for one object, whatever the memory.
+pub const MAX_READ_BYTES: usize = 256 * 1024 * 1024;
+
+/// The read limit for a function of `memory_mb` MB: an eighth of it (a report's text takes
+/// several times its size once parsed), at least 1 MiB, at most [`MAX_READ_BYTES`].
+pub fn read_limit_for(memory_mb: u64) -> usize {
+    let bytes = memory_mb.saturating_mul(1024 * 1024) / 8;
+    usize::try_from(bytes)
+        .unwrap_or(MAX_READ_BYTES)
+        .clamp(1024 * 1024, MAX_READ_BYTES)
+}
+
+/// How long one AWS call may take, whatever the service: an endpoint that accepts the
+/// connection and never answers costs at most `operation`, and the call becomes an error
+/// entry naming the operation (code `Timeout`). Every client the run uses has them (the
+/// auditor's, the probe's, the member accounts').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutSettings {
+    /// Opening the connection (`AWS_CONNECT_TIMEOUT_SECONDS`, default 3 s).
+    pub connect: Duration,
+    /// One attempt, from sending the request to the first byte of the answer
+    /// (`AWS_ATTEMPT_TIMEOUT_SECONDS`, default 10 s).
+    pub attempt: Duration,
+    /// The call with all its retries (`AWS_OPERATION_TIMEOUT_SECONDS`, default 20 s: shorter
+    /// than the default deadline margin, so that a hung call after the work deadline still
+    /// leaves time to report).
+    pub operation: Duration,
+}
+
+impl Default for TimeoutSettings {
+    fn default() -> Self {
+        TimeoutSettings {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(10),
+            operation: Duration::from_secs(20),
+        }
+    }
+}
+
+impl TimeoutSettings {
+    /// `AWS_CONNECT_TIMEOUT_SECONDS` (1-60), `AWS_ATTEMPT_TIMEOUT_SECONDS` (1-900),
+    /// `AWS_OPERATION_TIMEOUT_SECONDS` (1-900, at least the attempt's); defaults otherwise.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<TimeoutSettings, ConfigError> {
+        let mut t = TimeoutSettings::default();
+        let read = |name: &'static str, range| -> Result<Option<Duration>, ConfigError> {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| number(name, &v, range).map(Duration::from_secs))
+                .transpose()
+        };
+        if let Some(d) = read("AWS_CONNECT_TIMEOUT_SECONDS", 1..=60)? {
+            t.connect = d;
+        }
+        if let Some(d) = read("AWS_ATTEMPT_TIMEOUT_SECONDS", 1..=900)? {
+            t.attempt = d;
+        }
+        if let Some(d) = read("AWS_OPERATION_TIMEOUT_SECONDS", 1..=900)? {
+            t.operation = d;
+        }
+        if t.operation < t.attempt {
+            return Err(ConfigError {
+                name: "AWS_OPERATION_TIMEOUT_SECONDS",
+                message: format!(
+                    "`{}` is shorter than one attempt ({} s, AWS_ATTEMPT_TIMEOUT_SECONDS)",
+                    t.operation.as_secs(),
+                    t.attempt.as_secs()
+                ),
+            });
+        }
+        Ok(t)
     }
 }
 
@@ -238,7 +320,9 @@ impl Settings {
     /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90),
     /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`),
     /// `ORG_AUDIT_ROLE_NAME`, `ORG_CONCURRENCY` (default 4), `AWS_MAX_ATTEMPTS`,
-    /// `AWS_RETRY_MODE`. `get` is the environment (tests pass a map).
+    /// `AWS_RETRY_MODE`, `AWS_CONNECT_TIMEOUT_SECONDS` (default 3),
+    /// `AWS_ATTEMPT_TIMEOUT_SECONDS` (default 10), `AWS_OPERATION_TIMEOUT_SECONDS` (default
+    /// 20). `get` is the environment (tests pass a map).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let nonempty = |name: &str| {
             get(name)
@@ -338,6 +422,11 @@ impl Settings {
             s.org_concurrency = number("ORG_CONCURRENCY", &v, 1..=32)? as usize;
         }
         s.retry = RetrySettings::from_env(&get)?;
+        s.timeouts = TimeoutSettings::from_env(&get)?;
+        if let Some(v) = nonempty("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
+            s.read_limit =
+                read_limit_for(number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &v, 128..=10_240)?);
+        }
         Ok(s)
     }
 
@@ -461,6 +550,13 @@ mod tests {
             ("ORG_CONCURRENCY", "33", "from 1 to 32"),
             ("AWS_MAX_ATTEMPTS", "0", "`0`"),
             ("AWS_RETRY_MODE", "eager", "`eager`"),
+            ("AWS_CONNECT_TIMEOUT_SECONDS", "0", "from 1 to 60"),
+            ("AWS_ATTEMPT_TIMEOUT_SECONDS", "ten", "`ten`"),
+            (
+                "AWS_OPERATION_TIMEOUT_SECONDS",
+                "5",
+                "shorter than one attempt",
+            ),
         ] {
             let e = Settings::from_env(env(&[(name, value)]))
                 .unwrap_err()
@@ -477,8 +573,23 @@ mod tests {
             ("ORG_CONCURRENCY", "8"),
             ("AWS_MAX_ATTEMPTS", "9"),
             ("AWS_RETRY_MODE", "standard"),
+            ("AWS_CONNECT_TIMEOUT_SECONDS", "2"),
+            ("AWS_ATTEMPT_TIMEOUT_SECONDS", "4"),
+            ("AWS_OPERATION_TIMEOUT_SECONDS", "9"),
         ]))
         .unwrap();
+        assert_eq!(c.read_limit, MAX_READ_BYTES);
+        let small = Settings::from_env(env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")])).unwrap();
+        assert_eq!(small.read_limit, 32 * 1024 * 1024);
+        assert_eq!(read_limit_for(10_240), MAX_READ_BYTES);
+        assert_eq!(
+            c.timeouts,
+            TimeoutSettings {
+                connect: Duration::from_secs(2),
+                attempt: Duration::from_secs(4),
+                operation: Duration::from_secs(9),
+            }
+        );
         assert_eq!(c.publish_mode, PublishMode::New);
         assert_eq!(
             c.suppressions.unwrap().to_string(),

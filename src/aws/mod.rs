@@ -59,6 +59,8 @@ impl AwsError {
             (None, Some(status)) => tag("Code").unwrap_or_else(|| format!("HTTP {status}")),
             (None, None) => match err {
                 SdkError::TimeoutError(_) => "Timeout".to_string(),
+                // the read timeout (no first byte within an attempt) comes from the connector
+                SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout".to_string(),
                 SdkError::DispatchFailure(_) => "DispatchFailure".to_string(),
                 _ => "Unknown".to_string(),
             },
@@ -107,7 +109,18 @@ fn xml_tag(body: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-pub use crate::app::settings::RetrySettings;
+pub use crate::app::settings::{RetrySettings, TimeoutSettings};
+
+/// The SDK's timeouts for the settings: connect, one attempt (to the first byte of the answer,
+/// and as a whole), the call with its retries.
+pub fn timeout_config(t: &TimeoutSettings) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(t.connect)
+        .read_timeout(t.attempt)
+        .operation_attempt_timeout(t.attempt)
+        .operation_timeout(t.operation)
+        .build()
+}
 
 /// The clients a run uses, built once per process.
 #[derive(Debug, Clone)]
@@ -123,11 +136,13 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Loads the default credential chain and region (or the given ones).
+    /// Loads the default credential chain and region (or the given ones), with these retries
+    /// and timeouts on every client.
     pub async fn from_env(
         region: Option<String>,
         profile: Option<String>,
         retry: RetrySettings,
+        timeouts: TimeoutSettings,
     ) -> Clients {
         let retry_config = if retry.adaptive {
             RetryConfig::adaptive()
@@ -135,7 +150,9 @@ impl Clients {
             RetryConfig::standard()
         }
         .with_max_attempts(retry.max_attempts.max(1));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config)
+            .timeout_config(timeout_config(&timeouts));
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r));
         }
@@ -145,6 +162,16 @@ impl Clients {
         Clients::from_conf(&loader.load().await)
     }
 
+    /// The clients of `conf`, with these timeouts instead of its own.
+    pub fn with_timeouts(conf: &aws_config::SdkConfig, timeouts: &TimeoutSettings) -> Clients {
+        let conf = conf
+            .to_builder()
+            .timeout_config(timeout_config(timeouts))
+            .build();
+        Clients::from_conf(&conf)
+    }
+
+    /// The clients of `conf`, with its timeouts (the probe's own when it has none).
     pub fn from_conf(conf: &aws_config::SdkConfig) -> Clients {
         Clients {
             iam: aws_sdk_iam::Client::new(conf),
@@ -235,6 +262,8 @@ impl FindingSink for SnsSink {
 pub struct S3ReportStore {
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
+    /// The most bytes read back (the settings' `read_limit`).
+    pub limit: usize,
 }
 
 impl S3ReportStore {
@@ -253,7 +282,7 @@ impl S3ReportStore {
 
     async fn get(&self, key: &str) -> Result<Option<Stored>, AwsError> {
         let location = format!("s3://{}/{key}", self.bucket);
-        match read_object(&self.client, &self.bucket, key, MAX_REPORT_BYTES).await {
+        match read_object(&self.client, &self.bucket, key, self.limit).await {
             Ok(bytes) => Ok(Some(Stored { bytes, location })),
             Err(e) if e.not_found => Ok(None),
             Err(e) => Err(e),
@@ -282,6 +311,8 @@ impl ReportStore for S3ReportStore {
 pub struct S3Suppressions {
     pub client: aws_sdk_s3::Client,
     pub uri: S3Uri,
+    /// The most bytes read (the settings' `read_limit`, at most the file format's own).
+    pub limit: usize,
 }
 
 impl SuppressionsSource for S3Suppressions {
@@ -292,7 +323,7 @@ impl SuppressionsSource for S3Suppressions {
                 &self.client,
                 &self.uri.bucket,
                 &self.uri.key,
-                crate::suppress::MAX_FILE_BYTES,
+                self.limit.min(crate::suppress::MAX_FILE_BYTES),
             )
             .await;
             match read {
@@ -333,6 +364,7 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
             Box::new(S3ReportStore {
                 client: clients.s3.clone(),
                 bucket: bucket.clone(),
+                limit: settings.read_limit,
             }) as Box<dyn ReportStore>
         }),
         sink: settings.topic_arn.as_ref().map(|topic| {
@@ -345,6 +377,7 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
             Box::new(S3Suppressions {
                 client: clients.s3.clone(),
                 uri: uri.clone(),
+                limit: settings.read_limit,
             }) as Box<dyn SuppressionsSource>
         }),
         // listing needs no org role; entering a member account does
@@ -354,18 +387,16 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
     }
 }
 
-/// The largest previous report read back (Lambda's own response limit is 6 MB; a stored
-/// report holds every finding).
-const MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
-
-/// An S3 object's bytes, refusing more than `limit` (code `TooLarge`).
+/// An S3 object's bytes, refusing more than `limit` (code `TooLarge`): refused at once when
+/// the object says it is larger, and read chunk by chunk otherwise, so that an object larger
+/// than it said never takes more than `limit` of memory.
 pub async fn read_object(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     limit: usize,
 ) -> Result<Vec<u8>, AwsError> {
-    let out = client
+    let mut out = client
         .get_object()
         .bucket(bucket)
         .key(key)
@@ -379,8 +410,10 @@ pub async fn read_object(
     let size = out.content_length().unwrap_or_default();
     let too_large = |size: String| AwsError {
         operation: "s3:GetObject".into(),
-        code: "TooLarge".into(),
-        message: format!("s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit"),
+        code: ErrorCode::TooLarge,
+        message: format!(
+            "s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit of what a run reads back (an eighth of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, at most 256 MiB; a suppressions file at most 1 MiB): it was not read"
+        ),
         request_id: None,
         http_status: None,
         not_found: false,
@@ -388,17 +421,20 @@ pub async fn read_object(
     if usize::try_from(size).unwrap_or(usize::MAX) > limit {
         return Err(too_large(size.to_string()));
     }
-    let bytes = out.body.collect().await.map_err(|e| AwsError {
-        operation: "s3:GetObject".into(),
-        code: "ReadFailed".into(),
-        message: format!("reading s3://{bucket}/{key}: {e}"),
-        request_id: None,
-        http_status: None,
-        not_found: false,
-    })?;
-    let bytes = bytes.into_bytes().to_vec();
-    if bytes.len() > limit {
-        return Err(too_large(bytes.len().to_string()));
+    let mut bytes: Vec<u8> = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(limit));
+    while let Some(chunk) = out.body.next().await {
+        let chunk = chunk.map_err(|e| AwsError {
+            operation: "s3:GetObject".into(),
+            code: ErrorCode::ReadFailed,
+            message: format!("reading s3://{bucket}/{key}: {e}"),
+            request_id: None,
+            http_status: None,
+            not_found: false,
+        })?;
+        if bytes.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large(format!("more than {limit}")));
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }

@@ -16,7 +16,8 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
 use std::time::Duration;
 
-/// One attempt of a probe request may take this long...
+/// Without timeouts in the base configuration, one attempt of a probe request may take this
+/// long...
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// ...and the request with its retries this long.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,17 +31,21 @@ pub struct AwsProber {
     path_style: bool,
 }
 
-fn timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build()
+/// The base configuration's timeouts (the settings'), or the probe's own when it has none.
+fn timeouts(conf: &SdkConfig) -> TimeoutConfig {
+    match conf.timeout_config() {
+        Some(t) if t.operation_timeout().is_some() => t.clone(),
+        _ => TimeoutConfig::builder()
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build(),
+    }
 }
 
 impl AwsProber {
     pub fn new(conf: &SdkConfig) -> AwsProber {
         let sts = aws_sdk_sts::config::Builder::from(conf)
-            .timeout_config(timeouts())
+            .timeout_config(timeouts(conf))
             .build();
         AwsProber {
             sts: aws_sdk_sts::Client::from_conf(sts),
@@ -54,7 +59,7 @@ impl AwsProber {
         let mut conf = aws_sdk_s3::config::Builder::from(&self.base)
             .credentials_provider(credentials.clone())
             .force_path_style(self.path_style)
-            .timeout_config(timeouts());
+            .timeout_config(timeouts(&self.base));
         if let Some(r) = region {
             conf = conf.region(Region::new(r.to_string()));
         }

@@ -5,9 +5,8 @@
 
 use connector_audit::app::Settings;
 use connector_audit::aws::{Clients, services};
-use connector_audit::lambda::{Deps, handle, log_filter};
+use connector_audit::lambda::{Deps, RawEvent, handle_raw, log_filter};
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,14 +22,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = Settings::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
         tracing::error!(error = %e, "bad configuration: the function cannot start");
     })?;
-    let clients = Clients::from_env(None, None, settings.retry).await;
+    let clients = Clients::from_env(None, None, settings.retry, settings.timeouts).await;
     let deps = Deps {
         services: services(&clients, &settings),
         settings,
     };
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(event, deps).await
+    // the event arrives as JSON text: a duplicate key fails the invocation, naming it
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<RawEvent>| async move {
+        handle_raw(event, deps).await
     }))
     .await
 }

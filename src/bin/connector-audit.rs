@@ -6,7 +6,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use connector_audit::app::settings::RetrySettings;
+use connector_audit::app::settings::{RetrySettings, TimeoutSettings};
 use connector_audit::app::{Run, RunError, Scope, Settings};
 use connector_audit::audit::{AuditOptions, Evidence, audit_with, now_rfc3339};
 use connector_audit::aws::{Clients, services};
@@ -122,7 +122,8 @@ struct AuditArgs {
 }
 
 impl AuditArgs {
-    /// The run's settings, from the flags (and `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`,
+    /// The run's settings, from the flags (and `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, the
+    /// `AWS_*_TIMEOUT_SECONDS` variables,
     /// `ORG_AUDIT_ROLE_NAME` for what the flags leave unsaid); the options shared with `check`
     /// are checked as there. The central suppressions file is read here, so that a bad one
     /// stops the run before it starts.
@@ -166,6 +167,7 @@ impl AuditArgs {
             org_role_name: self.org.role()?,
             org_concurrency: self.org.org_concurrency,
             retry,
+            timeouts: TimeoutSettings::from_env(|k| std::env::var(k).ok())?,
             ..Settings::default()
         };
         Ok((settings, options.suppressions))
@@ -485,7 +487,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
         ..
     } = args;
     runtime.block_on(async {
-        let clients = Clients::from_env(region, profile, settings.retry).await;
+        let clients = Clients::from_env(region, profile, settings.retry, settings.timeouts).await;
         let mut services = services(&clients, &settings);
         services.suppressions = Some(Box::new(suppressions));
         match connector_audit::app::run(&settings, &run, &services).await {

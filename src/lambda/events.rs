@@ -3,6 +3,10 @@
 //! - an EventBridge "AWS API Call via CloudTrail" event of IAM ([`CHANGE_EVENTS`]): audit only
 //!   the connector roles the call concerns (a managed policy's change: every connector role
 //!   it is attached to), publish; a call that concerns no connector role publishes nothing;
+//! - an SQS event (`Records`) whose messages are such IAM change events (the template buffers
+//!   them in a queue): the union of the batch's roles audited once per account; messages that
+//!   are not change events are answered as `batchItemFailures`;
+//! - in every event, a key that appears twice in an object fails the invocation, naming it;
 //! - a console test event: a JSON object whose optional fields override the environment:
 //!   `roles`, `tag_key`, `tag_value`, `trusted_accounts`, `publish`, `min_severity`, `probe`,
 //!   `probe_delete`, `org` (every account of the organization, or only this one);
@@ -23,7 +27,7 @@ use serde_json::Value;
 pub const MAX_EVENT_LIST: usize = 1_000;
 
 const ACCEPTED: &str = "an EventBridge Scheduled Event, an EventBridge `AWS API Call via \
-CloudTrail` event of IAM (CreateRole, UpdateAssumeRolePolicy, PutRolePolicy, DeleteRolePolicy, \
+CloudTrail` event of IAM (alone, or as the bodies of an SQS event's `Records`) (CreateRole, UpdateAssumeRolePolicy, PutRolePolicy, DeleteRolePolicy, \
 AttachRolePolicy, DetachRolePolicy, TagRole, UntagRole, CreatePolicyVersion, \
 SetDefaultPolicyVersion), or a JSON object with the optional fields \
 `roles` (array of role names or ARNs), `tag_key` (string), `tag_value` (string), \
@@ -64,6 +68,111 @@ pub enum Invocation {
     OnDemand(OnDemand),
     /// An IAM change reported by CloudTrail: audit the roles it concerns.
     Change(IamChange),
+    /// IAM changes buffered in the SQS queue (the template's change path): the union of their
+    /// roles is audited once per account.
+    Changes(ChangeBatch),
+}
+
+/// A batch of SQS messages, each an IAM change event (its `body`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeBatch {
+    /// `(messageId, change)` of each message that is an accepted change event.
+    pub changes: Vec<(String, IamChange)>,
+    /// `(messageId, why)` of each message that is not: reported back as a batch item failure
+    /// (SQS delivers it again, then to the dead-letter queue), never silently dropped.
+    pub rejected: Vec<(String, String)>,
+}
+
+impl ChangeBatch {
+    /// The batch's changes merged per account (`None`: the function's own): one change naming
+    /// the union of their roles and policies, and the message ids it stands for. Changes that
+    /// concern no role (failed calls) stand for their messages without a role.
+    pub fn per_account(&self) -> Vec<(IamChange, Vec<String>)> {
+        let mut groups: Vec<(IamChange, Vec<String>)> = Vec::new();
+        for (id, c) in &self.changes {
+            let group = match groups.iter_mut().find(|(g, _)| g.account == c.account) {
+                Some(g) => g,
+                None => {
+                    groups.push((
+                        IamChange {
+                            account: c.account.clone(),
+                            ..IamChange::default()
+                        },
+                        Vec::new(),
+                    ));
+                    let last = groups.len() - 1;
+                    match groups.get_mut(last) {
+                        Some(g) => g,
+                        None => continue,
+                    }
+                }
+            };
+            let (merged, ids) = group;
+            ids.push(id.clone());
+            let first = ids.len() == 1;
+            for name in c.event_name.split(',') {
+                if !merged.event_name.split(',').any(|n| n == name) {
+                    if !merged.event_name.is_empty() {
+                        merged.event_name.push(',');
+                    }
+                    merged.event_name.push_str(name);
+                }
+            }
+            if first {
+                merged.event_id = c.event_id.clone();
+                merged.event_time = c.event_time.clone();
+                merged.changed_by = c.changed_by.clone();
+            } else {
+                // one change's id, time and author would misname a batch's
+                if merged.event_id != c.event_id {
+                    merged.event_id = None;
+                }
+                if merged.changed_by != c.changed_by {
+                    merged.changed_by = None;
+                }
+                if c.event_time > merged.event_time {
+                    merged.event_time = c.event_time.clone();
+                }
+            }
+            for r in &c.roles {
+                if !merged.roles.contains(r) {
+                    merged.roles.push(r.clone());
+                }
+            }
+            for p in &c.policies {
+                if !merged.policies.contains(p) {
+                    merged.policies.push(p.clone());
+                }
+            }
+        }
+        groups
+    }
+}
+
+/// An SQS event (`Records` of `aws:sqs` messages) whose bodies are IAM change events.
+fn parse_batch(records: &[Value]) -> Result<ChangeBatch, String> {
+    let mut batch = ChangeBatch::default();
+    for (i, record) in records.iter().enumerate() {
+        if record.get("eventSource").and_then(Value::as_str) != Some("aws:sqs") {
+            return Err(format!(
+                "`Records[{i}]` is not an SQS message (`eventSource` is not `aws:sqs`)"
+            ));
+        }
+        let Some(id) = record.get("messageId").and_then(Value::as_str) else {
+            return Err(format!("`Records[{i}]` has no `messageId`"));
+        };
+        let body = record.get("body").and_then(Value::as_str).unwrap_or("");
+        let change = read_json(body).and_then(|v| parse_event(&v));
+        match change {
+            Ok(Invocation::Change(c)) => batch.changes.push((id.to_string(), c)),
+            Ok(_) => batch.rejected.push((
+                id.to_string(),
+                "the message is not an IAM change event".to_string(),
+            )),
+            Err(e) => batch.rejected.push((id.to_string(), e.reason)),
+        }
+    }
+    Ok(batch)
 }
 
 impl OnDemand {
@@ -118,12 +227,20 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
             kind(event)
         )));
     };
+    if let Some(Value::Array(records)) = obj.get("Records") {
+        if obj.len() != 1 {
+            return Err(err("an SQS event takes only `Records`".into()));
+        }
+        return parse_batch(records).map(Invocation::Changes).map_err(err);
+    }
     if obj.get("source").and_then(Value::as_str) == Some("aws.iam") {
         return parse_change(obj).map(Invocation::Change).map_err(err);
     }
     if obj.get("source").and_then(Value::as_str) == Some("aws.events") {
         return match obj.get("detail-type").and_then(Value::as_str) {
-            Some("Scheduled Event") => Ok(Invocation::Scheduled),
+            Some("Scheduled Event") => check_scheduled(obj)
+                .map(|()| Invocation::Scheduled)
+                .map_err(err),
             other => Err(err(format!(
                 "EventBridge event with detail-type `{}`",
                 other.unwrap_or("(none)")
@@ -166,6 +283,64 @@ pub fn parse_event(event: &Value) -> Result<Invocation, EventError> {
     }
     check_org_fields(&od).map_err(err)?;
     Ok(Invocation::OnDemand(od))
+}
+
+/// The fields of an EventBridge Scheduled Event (its `detail` is empty). Anything else (a
+/// console's `"publish": false` pasted into one, say) fails, rather than being ignored.
+const SCHEDULED_FIELDS: [&str; 9] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
+
+fn check_scheduled(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
+    if let Some(unknown) = obj.keys().find(|k| !SCHEDULED_FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "Scheduled Event with unknown field `{unknown}`: a Scheduled Event takes no options (send a console event, a JSON object of the fields below, to override settings)"
+        ));
+    }
+    match obj.get("detail") {
+        None => Ok(()),
+        Some(Value::Object(d)) if d.is_empty() => Ok(()),
+        Some(_) => Err("Scheduled Event whose `detail` is not `{}`".into()),
+    }
+}
+
+/// The event as the runtime received it: JSON text, checked for duplicate keys before it is
+/// read (`{"publish": false, "publish": true}` is valid JSON that parsers read differently).
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+pub struct RawEvent(pub Box<serde_json::value::RawValue>);
+
+impl RawEvent {
+    /// The event's JSON, or the first duplicate key (with its path) as the reason it fails.
+    pub fn value(&self) -> Result<Value, EventError> {
+        read_json(self.0.get())
+    }
+}
+
+/// JSON text of an event (or of an SQS message's body): a duplicate key anywhere fails, naming
+/// the key and where it is.
+pub fn read_json(text: &str) -> Result<Value, EventError> {
+    if let Some((path, key)) = crate::policy::duplicates::first_duplicate(text) {
+        let at = if path.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        return Err(EventError {
+            reason: format!("duplicate key `{key}` at {at}: the event is ambiguous"),
+        });
+    }
+    serde_json::from_str(text).map_err(|e| EventError {
+        reason: format!("not JSON: {e}"),
+    })
 }
 
 /// An EventBridge "AWS API Call via CloudTrail" event of IAM: the call, and the role or
@@ -355,11 +530,46 @@ mod tests {
                 json!({"roles": vec!["r"; MAX_EVENT_LIST + 1]}),
                 "more than 1000",
             ),
+            (
+                json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "publish": false}),
+                "unknown field `publish`",
+            ),
+            (
+                json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {"publish": false}}),
+                "`detail` is not `{}`",
+            ),
         ] {
             let e = parse_event(&bad).unwrap_err().to_string();
             assert!(e.contains(want), "{bad}: {e}");
             assert!(e.contains("Accepted:"), "{e}");
         }
+    }
+
+    #[test]
+    fn duplicate_keys_fail_naming_the_key() {
+        for (text, want) in [
+            (
+                r#"{"publish": false, "publish": true}"#,
+                "duplicate key `publish` at the top level",
+            ),
+            (
+                r#"{"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "TagRole", "requestParameters": {"roleName": "a", "roleName": "b"}}}"#,
+                "duplicate key `roleName` at `detail.requestParameters`",
+            ),
+            (r#"{"roles": [{"a": 1, "a": 2}]}"#, "`roles[0]`"),
+        ] {
+            let e = read_json(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        let raw: RawEvent = serde_json::from_str(r#"{"publish": false}"#).unwrap();
+        assert_eq!(raw.value().unwrap(), json!({"publish": false}));
+        // as the runtime reads an event (lambda_runtime 1.5: serde_path_to_error over
+        // serde_json's slice deserializer), the text is kept whole, duplicates included
+        let body = br#"{"publish": false, "publish": true}"#;
+        let raw: RawEvent =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+                .unwrap();
+        assert!(raw.value().unwrap_err().to_string().contains("`publish`"));
     }
 
     #[test]

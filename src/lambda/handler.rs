@@ -3,7 +3,7 @@
 //! response. Its dependencies are the application's ports ([`Services`]): tests hand it
 //! in-memory ones, `bin/bootstrap.rs` hands it AWS's, built once per process.
 
-use super::events::{EventError, Invocation, OnDemand, parse_event};
+use super::events::{ChangeBatch, EventError, Invocation, OnDemand, RawEvent, parse_event};
 use super::response::{log_outcome, response};
 use crate::app::{Outcome, Run, RunError, Scope, Services, Settings};
 use crate::org::Account;
@@ -100,6 +100,14 @@ impl Request {
     }
 }
 
+/// The handler as the runtime calls it: the event's JSON text, refused when a key appears
+/// twice in an object (the error names it), then [`handle`].
+pub async fn handle_raw(event: LambdaEvent<RawEvent>, deps: &Deps) -> Result<Value, HandlerError> {
+    let (raw, context) = event.into_parts();
+    let payload = raw.value()?;
+    handle(LambdaEvent::new(payload, context), deps).await
+}
+
 /// The handler: audit, publish, return the report.
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
@@ -119,22 +127,16 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             }));
         }
         Invocation::Change(c) => (OnDemand::default(), Some(c)),
+        Invocation::Changes(batch) => return changes(batch, &context, deps).await,
     };
     let settings = deps.settings.with(&od.overrides());
     // a change is audited in the account it happened in (through the org role, when the
     // function audits an organization)
     let request = match &change {
-        Some(c) => {
-            let member = c
-                .account
-                .as_deref()
-                .and_then(|a| Account::parse(a, None).ok())
-                .filter(|_| settings.org_role_name.is_some());
-            Request::Audit {
-                scope: member.map_or(Scope::ThisAccount, Scope::Member),
-                summary_only: false,
-            }
-        }
+        Some(c) => Request::Audit {
+            scope: change_scope(c, &settings),
+            summary_only: false,
+        },
         None => Request::of(&od, &settings)?,
     };
     let (scope, summary_only) = match request {
@@ -157,6 +159,10 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
         },
         generated_at: crate::audit::now_rfc3339(),
         deadline: work_deadline(context.deadline, settings.deadline_margin),
+        end: work_deadline(
+            context.deadline,
+            END_RESERVE.min(settings.deadline_margin / 2),
+        ),
     };
     match Box::pin(crate::app::run(&settings, &run, &deps.services)).await {
         Ok(outcome) => {
@@ -186,6 +192,108 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Han
             Err(HandlerError::Publish { source: e })
         }
     }
+}
+
+/// The scope of a change's audit: the account it happened in (through the org role, when the
+/// function audits an organization), else the function's own.
+fn change_scope(change: &crate::model::IamChange, settings: &Settings) -> Scope {
+    change
+        .account
+        .as_deref()
+        .and_then(|a| Account::parse(a, None).ok())
+        .filter(|_| settings.org_role_name.is_some())
+        .map_or(Scope::ThisAccount, Scope::Member)
+}
+
+/// A batch of buffered IAM changes (SQS): the union of their roles audited once per account,
+/// within the invocation's deadline. Messages that are not change events, and those of an
+/// account whose run failed (publishing), are answered as `batchItemFailures`
+/// (`ReportBatchItemFailures`): SQS delivers them again, then to the dead-letter queue.
+async fn changes(
+    batch: ChangeBatch,
+    context: &lambda_runtime::Context,
+    deps: &Deps,
+) -> Result<Value, HandlerError> {
+    let settings = &deps.settings;
+    if settings.publish && deps.services.sink.is_none() {
+        return Err(HandlerError::NoTopic);
+    }
+    let mut failures: Vec<String> = Vec::new();
+    for (id, why) in &batch.rejected {
+        tracing::warn!(message_id = %id, reason = %why, "SQS message is not an IAM change event: reported as a batch item failure");
+        failures.push(id.clone());
+    }
+    let groups = batch.per_account();
+    let several = groups.len() > 1;
+    let request_id = if context.request_id.is_empty() {
+        crate::audit::new_run_id()
+    } else {
+        context.request_id.clone()
+    };
+    let mut audits = Vec::new();
+    for (i, (change, ids)) in groups.into_iter().enumerate() {
+        if change.roles.is_empty() && change.policies.is_empty() {
+            audits.push(serde_json::json!({"change": change, "messages": ids.len(), "skipped": "the IAM calls changed no role"}));
+            continue;
+        }
+        let run = Run {
+            scope: change_scope(&change, settings),
+            change: Some(change),
+            run_id: if several {
+                format!("{request_id}-{i}")
+            } else {
+                request_id.clone()
+            },
+            generated_at: crate::audit::now_rfc3339(),
+            deadline: work_deadline(context.deadline, settings.deadline_margin),
+            end: work_deadline(
+                context.deadline,
+                END_RESERVE.min(settings.deadline_margin / 2),
+            ),
+        };
+        match Box::pin(crate::app::run(settings, &run, &deps.services)).await {
+            Ok(outcome) => {
+                log_outcome(
+                    &outcome.report,
+                    &run.run_id,
+                    outcome.published,
+                    outcome.stored.as_deref(),
+                );
+                audits.push(serde_json::json!({
+                    "run_id": run.run_id,
+                    "account_id": outcome.report.account_id,
+                    "change": outcome.report.change,
+                    "messages": ids.len(),
+                    "roles_audited": outcome.report.roles.iter().map(|r| r.role_name.clone()).collect::<Vec<_>>(),
+                    "findings": outcome.report.summary.findings,
+                    "complete": outcome.report.complete,
+                    "published": outcome.published,
+                    "stored": outcome.stored,
+                }));
+            }
+            Err(e) => {
+                if let RunError::Publish { report, stored, .. } = &e {
+                    tracing::error!(
+                        run_id = %run.run_id,
+                        stored = stored.as_deref().unwrap_or("-"),
+                        report = %serde_json::to_string(report).unwrap_or_default(),
+                        error = %e,
+                        "publishing failed; the full report follows in this line"
+                    );
+                } else {
+                    tracing::error!(run_id = %run.run_id, error = %e, "the batch's audit failed");
+                }
+                failures.extend(ids);
+            }
+        }
+    }
+    Ok(serde_json::json!({
+        "batchItemFailures": failures
+            .iter()
+            .map(|id| serde_json::json!({"itemIdentifier": id}))
+            .collect::<Vec<_>>(),
+        "audits": audits,
+    }))
 }
 
 /// A member account's section of the report, with where the report went (a Step Functions
@@ -232,6 +340,11 @@ fn remaining_ms(deadline_ms: u64) -> Option<u64> {
         .unwrap_or_default();
     (deadline_ms >= PLAUSIBLE_DEADLINE_MS).then(|| deadline_ms.saturating_sub(now_ms))
 }
+
+/// Kept free at the very end of an invocation, after storing and publishing: writing the
+/// summary (or, when publishing failed, the full report) to the log and answering (at most
+/// half the deadline margin).
+pub const END_RESERVE: Duration = Duration::from_secs(2);
 
 /// The instant by which work must stop: the invocation's deadline (milliseconds since the
 /// epoch, 0 when unknown) minus the margin kept for reporting and publishing.
@@ -353,6 +466,28 @@ mod tests {
         let report: Report = serde_json::from_value(answer).unwrap();
         let roles: Vec<&str> = report.roles.iter().map(|r| r.role_name.as_str()).collect();
         assert_eq!(roles, ["legacy-s3-star"]);
+        assert!(topic.sent.lock().unwrap().is_empty());
+    }
+
+    /// `{"publish": false, "publish": true}` must not publish: it fails, naming the key.
+    #[tokio::test]
+    async fn a_duplicate_key_fails_the_invocation_naming_it() {
+        let topic = Arc::new(Topic::default());
+        let deps = demo(&[TOPIC], Some(topic.clone()), None);
+        let raw: RawEvent = serde_json::from_str(r#"{"publish": false, "publish": true}"#).unwrap();
+        let e = handle_raw(
+            LambdaEvent::new(raw, lambda_runtime::Context::default()),
+            &deps,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("duplicate key `publish`"), "{e}");
+        assert!(topic.sent.lock().unwrap().is_empty());
+        // a Scheduled Event with a console's field fails too, rather than publishing
+        let mut scheduled = event("scheduled.json");
+        scheduled["publish"] = json!(false);
+        let e = invoke(scheduled, &deps).await.unwrap_err();
+        assert!(e.to_string().contains("unknown field `publish`"), "{e}");
         assert!(topic.sent.lock().unwrap().is_empty());
     }
 
@@ -529,7 +664,9 @@ mod tests {
 
         let od = |v: Value| match parse_event(&v).unwrap() {
             Invocation::OnDemand(od) => od,
-            Invocation::Scheduled | Invocation::Change(_) => OnDemand::default(),
+            Invocation::Scheduled | Invocation::Change(_) | Invocation::Changes(_) => {
+                OnDemand::default()
+            }
         };
         let scope = |v: Value, cfg: &Settings| Request::of(&od(v), cfg);
         let audit = |scope: Scope| Request::Audit {

@@ -9,6 +9,9 @@ pub mod events;
 pub mod handler;
 pub mod response;
 
-pub use events::{CHANGE_EVENTS, EventError, Invocation, MAX_EVENT_LIST, OnDemand, parse_event};
-pub use handler::{Deps, HandlerError, handle, work_deadline};
+pub use events::{
+    CHANGE_EVENTS, ChangeBatch, EventError, Invocation, MAX_EVENT_LIST, OnDemand, RawEvent,
+    parse_event, read_json,
+};
+pub use handler::{Deps, HandlerError, handle, handle_raw, work_deadline};
 pub use response::{MAX_RESPONSE_BYTES, log_filter, response};

@@ -55,36 +55,119 @@ pub fn log_outcome(report: &Report, run_id: &str, published: usize, stored: Opti
     }
 }
 
-/// The report as the response, within Lambda's 6 MB: lowest-severity findings are dropped
-/// first, and `truncated` says how many were left out.
-pub fn response(report: &Report) -> Value {
-    let full = serde_json::to_value(report).unwrap_or(Value::Null);
-    if full.to_string().len() <= MAX_RESPONSE_BYTES - RESPONSE_MARGIN {
-        return full;
-    }
-    let mut trimmed = report.clone();
-    let total = trimmed.findings.len();
-    // findings are sorted most severe first: cut from the end, halving the step
-    let mut keep = total;
-    while keep > 0 {
-        keep /= 2;
-        trimmed.findings.truncate(keep);
-        if serde_json::to_string(&trimmed)
-            .map(|s| s.len())
-            .unwrap_or(usize::MAX)
-            <= MAX_RESPONSE_BYTES - RESPONSE_MARGIN - 1024
-        {
+/// The compact JSON size of a value (what the runtime sends).
+fn size<T: serde::Serialize + ?Sized>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// Keeps the longest prefix of the list that `fits` within `budget` bytes of the whole report
+/// `base` (which holds the list empty): each element's size is measured once, so the cut is
+/// exact without re-serialising the report. Returns how many were kept.
+fn keep_prefix<T: serde::Serialize>(list: &mut Vec<T>, base: usize, budget: usize) -> usize {
+    let mut total = base;
+    let mut keep = 0;
+    for (i, item) in list.iter().enumerate() {
+        // a comma between elements
+        let add = size(item).saturating_add(usize::from(i > 0));
+        if total.saturating_add(add) > budget {
             break;
         }
+        total += add;
+        keep += 1;
     }
-    let mut value = serde_json::to_value(&trimmed).unwrap_or(Value::Null);
+    list.truncate(keep);
+    keep
+}
+
+/// The report as the response, within Lambda's 6 MB whatever grows. Lowest-severity findings
+/// are dropped first (findings are sorted most severe first), then the last error entries,
+/// then the last roles, then the organization's sections; if the rest alone is still too
+/// large (huge names in the change, the probe or usage summaries), only the summary is
+/// answered. `truncated` says how many of each were returned. The report in `REPORT_BUCKET`
+/// and the published messages are whole.
+pub fn response(report: &Report) -> Value {
+    let limit = MAX_RESPONSE_BYTES - RESPONSE_MARGIN;
+    if size(report) <= limit {
+        return serde_json::to_value(report).unwrap_or(Value::Null);
+    }
+    // room for `truncated`
+    let budget = limit - 4 * 1024;
+    let totals = (
+        report.findings.len(),
+        report.errors.len(),
+        report.roles.len(),
+        report.accounts.len(),
+    );
+    let mut t = Report {
+        findings: Vec::new(),
+        errors: Vec::new(),
+        roles: Vec::new(),
+        accounts: Vec::new(),
+        ..report.clone()
+    };
+    let mut only_summary = size(&t) > budget;
+    if only_summary {
+        // the lists stay empty
+        t.probe = None;
+        t.usage = None;
+        t.change = None;
+        t.summary.changes = None;
+        t.account_id = t.account_id.map(|a| a.chars().take(64).collect());
+        t.generated_at = t.generated_at.chars().take(64).collect();
+    } else {
+        // each list in turn, within what the lists before it left
+        t.findings = report.findings.clone();
+        let base = size(&Report {
+            findings: Vec::new(),
+            ..t.clone()
+        });
+        keep_prefix(&mut t.findings, base, budget);
+        t.errors = report.errors.clone();
+        let base = size(&Report {
+            errors: Vec::new(),
+            ..t.clone()
+        });
+        keep_prefix(&mut t.errors, base, budget);
+        t.roles = report.roles.clone();
+        let base = size(&Report {
+            roles: Vec::new(),
+            ..t.clone()
+        });
+        keep_prefix(&mut t.roles, base, budget);
+        t.accounts = report.accounts.clone();
+        let base = size(&Report {
+            accounts: Vec::new(),
+            ..t.clone()
+        });
+        keep_prefix(&mut t.accounts, base, budget);
+    }
+    if size(&t) > budget {
+        // cannot happen (each list was cut within the budget), but the limit is a contract
+        only_summary = true;
+        t.findings.clear();
+        t.errors.clear();
+        t.roles.clear();
+        t.accounts.clear();
+        t.probe = None;
+        t.usage = None;
+        t.change = None;
+        t.summary.changes = None;
+    }
+    let mut value = serde_json::to_value(&t).unwrap_or(Value::Null);
     if let Some(obj) = value.as_object_mut() {
         obj.insert(
             "truncated".into(),
             serde_json::json!({
-                "findings_total": total,
-                "findings_returned": trimmed.findings.len(),
-                "note": "the response would exceed Lambda's 6 MB limit: the least severe findings were left out here; every finding at or above MIN_SEVERITY was published to SNS",
+                "findings_total": totals.0,
+                "findings_returned": t.findings.len(),
+                "errors_total": totals.1,
+                "errors_returned": t.errors.len(),
+                "roles_total": totals.2,
+                "roles_returned": t.roles.len(),
+                "accounts_total": totals.3,
+                "accounts_returned": t.accounts.len(),
+                "summary_only": only_summary,
+                "note": "the response would exceed Lambda's 6 MB limit: the least severe findings, then the last errors, roles and accounts were left out here (the summary counts them all); every finding at or above MIN_SEVERITY was published to SNS, and the whole report is in REPORT_BUCKET when it is set",
             }),
         );
     }
@@ -158,5 +241,120 @@ mod tests {
         let mut small = report.clone();
         small.findings.truncate(3);
         assert!(response(&small).get("truncated").is_none());
+    }
+
+    /// Whatever grows (names, errors, roles, findings, an IAM change's names), the answer
+    /// fits in Lambda's 6 MB and says what it left out.
+    mod oversized {
+        use super::*;
+        use crate::model::{
+            ErrorEntry, Finding, IamChange, Operation, PolicyRef, RoleEntry, SeverityCounts,
+            Source, Summary, Tool,
+        };
+        use proptest::prelude::*;
+
+        fn report(
+            roles: usize,
+            name_len: usize,
+            errors: usize,
+            findings: usize,
+            change_len: usize,
+        ) -> Report {
+            // the first 30 names are long (as in an event naming 30 roles of 200 KB names);
+            // the rest are short, so that the report stays tens of MB, not GB
+            let name = |i: usize| format!("{i}-{}", "n".repeat(if i < 30 { name_len } else { 8 }));
+            let findings: Vec<Finding> = (0..findings)
+                .map(|i| Finding {
+                    id: format!("{i:016x}"),
+                    rule: "s3-wildcard-bucket".into(),
+                    severity: if i % 3 == 0 {
+                        Severity::High
+                    } else {
+                        Severity::Low
+                    },
+                    role_name: name(i),
+                    role_arn: format!("arn:aws:iam::123456789012:role/{}", name(i)),
+                    policy: PolicyRef::Trust,
+                    statement: None,
+                    message: "m".repeat(500),
+                    evidence: json!({ "blob": "x".repeat(2_000) }),
+                    remediation: "r".into(),
+                    suppressed: None,
+                    status: None,
+                    first_seen: None,
+                    fix: None,
+                })
+                .collect();
+            Report {
+                schema_version: 1,
+                tool: Tool::default(),
+                account_id: Some("123456789012".into()),
+                generated_at: "t".into(),
+                source: Source::Live,
+                complete: errors == 0,
+                summary: Summary {
+                    roles_audited: roles,
+                    findings: SeverityCounts::of(&findings),
+                    suppressed: 0,
+                    changes: None,
+                },
+                roles: (0..roles)
+                    .map(|i| RoleEntry {
+                        role_name: name(i),
+                        role_arn: format!("arn:aws:iam::123456789012:role/{}", name(i)),
+                        connector: Some("c".into()),
+                        access: None,
+                        trusted_parties: Vec::new(),
+                        probe: None,
+                        limited_by: Vec::new(),
+                    })
+                    .collect(),
+                findings,
+                errors: (0..errors)
+                    .map(|i| {
+                        ErrorEntry::new(Operation::Inventory, "ReadFailed", "e".repeat(300))
+                            .role(name(i))
+                    })
+                    .collect(),
+                probe: None,
+                usage: None,
+                change: (change_len > 0).then(|| IamChange {
+                    event_name: "TagRole".into(),
+                    roles: vec!["c".repeat(change_len)],
+                    ..IamChange::default()
+                }),
+                accounts: vec![],
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+            #[test]
+            fn every_response_fits(
+                roles in 0usize..40,
+                name_len in prop_oneof![0usize..64, 100_000usize..200_000],
+                errors in prop_oneof![0usize..10, 5_000usize..20_000],
+                findings in prop_oneof![0usize..10, 1_000usize..3_000],
+                change_len in prop_oneof![Just(0usize), 1usize..100, 6_000_000usize..7_000_000],
+            ) {
+                let r = report(roles, name_len, errors, findings, change_len);
+                let v = response(&r);
+                let bytes = serde_json::to_vec(&v).unwrap().len();
+                prop_assert!(bytes <= MAX_RESPONSE_BYTES, "{} bytes", bytes);
+                // still a report, whose summary counts everything
+                let back: Report = serde_json::from_value(v.clone()).unwrap();
+                prop_assert_eq!(back.summary.roles_audited, roles);
+                if serde_json::to_vec(&r).unwrap().len() > MAX_RESPONSE_BYTES - RESPONSE_MARGIN {
+                    prop_assert_eq!(&v["truncated"]["roles_total"], &json!(roles));
+                    prop_assert_eq!(&v["truncated"]["errors_total"], &json!(errors));
+                    prop_assert_eq!(&v["truncated"]["findings_total"], &json!(findings));
+                    let kept = back.findings.len();
+                    // the most severe are kept first
+                    prop_assert!(back.findings.iter().eq(r.findings.iter().take(kept)));
+                } else {
+                    prop_assert!(v.get("truncated").is_none());
+                }
+            }
+        }
     }
 }

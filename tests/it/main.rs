@@ -7,11 +7,14 @@
 mod support;
 
 mod bad_input;
+mod burst;
 mod change;
 mod check;
 mod difftest;
 mod faults;
 mod formats;
+mod hangs;
+mod limits;
 mod live;
 mod org;
 mod pagination;

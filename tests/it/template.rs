@@ -218,14 +218,31 @@ fn the_probe_may_assume_only_tagged_roles() {
         .filter(|s| list(&s["Action"]).iter().any(|a| a == "sts:AssumeRole"))
         .filter(|s| s.get("Sid").and_then(Json::as_str) != Some("EnterMemberAccounts"))
         .collect();
-    assert_eq!(assume.len(), 1);
-    let condition = &assume[0]["Condition"]["Null"];
+    // two branches: with ConnectorTagValue, the tag must have that value; without, the tag
+    // must be there
+    assert_eq!(assume.len(), 2);
+    let valued = &assume[0]["Condition"]["StringEquals"];
     assert_eq!(
-        condition["aws:ResourceTag/${ConnectorTagKey}"], "false",
+        valued["aws:ResourceTag/${ConnectorTagKey}"], "${ConnectorTagValue}",
         "{}",
         assume[0]
     );
-    assert!(assume[0]["Resource"].as_str().unwrap().ends_with(":role/*"));
+    let condition = &assume[1]["Condition"]["Null"];
+    assert_eq!(
+        condition["aws:ResourceTag/${ConnectorTagKey}"], "false",
+        "{}",
+        assume[1]
+    );
+    for a in assume {
+        assert!(a["Resource"].as_str().unwrap().ends_with(":role/*"));
+    }
+    let t = template();
+    let doc = &t["Resources"]["ProbePolicy"]["Properties"]["PolicyDocument"];
+    let Value::Tagged(branches) = doc else {
+        panic!("{doc:?}")
+    };
+    assert_eq!(branches.tag, "!If");
+    assert_eq!(branches.value[0].as_str(), Some("HasConnectorTagValue"));
 }
 
 #[test]
@@ -411,4 +428,21 @@ fn the_member_role_reads_iam_and_trusts_the_auditor_only() {
         serde_json::json!([{"Sid": "TheAuditorOnly", "Effect": "Allow",
             "Principal": {"AWS": {"!Ref": "AuditorRoleArn"}}, "Action": "sts:AssumeRole"}])
     );
+}
+
+/// IAM changes are buffered: the rule targets the queue, the function reads it in batches and
+/// answers partial failures.
+#[test]
+fn change_events_are_buffered_through_the_queue() {
+    let t = template();
+    let target = &t["Resources"]["IamChangeRule"]["Properties"]["Targets"][0];
+    assert_eq!(target["Id"].as_str(), Some("ChangeEventsQueue"));
+    let mapping = &t["Resources"]["ChangeEventsMapping"]["Properties"];
+    assert_eq!(mapping["BatchSize"].as_u64(), Some(100));
+    assert!(mapping["MaximumBatchingWindowInSeconds"].as_u64().unwrap() > 0);
+    assert_eq!(
+        mapping["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    assert!(t["Resources"]["IamChangeRulePermission"].is_null());
 }

@@ -13,7 +13,7 @@ use crate::model::{ErrorCode, Operation, UsageEvidence};
 use crate::parties::known::KnownAccounts;
 use crate::policy::guardrails::{Controls, TrustGuard};
 use crate::rules::registry::RULES;
-use crate::rules::{RuleContext, run_all};
+use crate::rules::{RuleContext, run_role};
 use crate::suppress::SuppressionSet;
 use crate::view::RoleView;
 use std::collections::BTreeMap;
@@ -145,6 +145,24 @@ pub struct Evidence {
     pub errors: Vec<ErrorEntry>,
     /// In organization mode, the service and resource control policies over the account.
     pub guardrails: Option<crate::model::Guardrails>,
+    /// When the rules must stop: roles not evaluated by then are error entries
+    /// (`DeadlineExceeded`), not in `roles[]`. Checked between roles.
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// Has the deadline passed?
+fn past(deadline: Option<std::time::Instant>) -> bool {
+    deadline.is_some_and(|d| std::time::Instant::now() >= d)
+}
+
+/// The error entry of a role the rules had no time for.
+fn not_evaluated(role: &RoleSnapshot) -> ErrorEntry {
+    ErrorEntry::new(
+        Operation::EvaluateRules,
+        ErrorCode::DeadlineExceeded,
+        "the run's deadline came before the role's documents were evaluated: it was not audited",
+    )
+    .role(role.name.clone())
 }
 
 /// Audits the connector roles of an inventory.
@@ -200,11 +218,35 @@ pub fn audit_with(
         }));
         controls
     });
-    let views: Vec<RoleView<'_>> = selected
-        .iter()
-        .map(|r| RoleView::within(r, controls.as_ref()).with_probe(evidence.probes.get(&r.arn)))
-        .collect();
+    // a role's view (its documents parsed and its permissions computed) is most of its cost:
+    // none is started past the deadline
+    let mut late: Vec<&RoleSnapshot> = Vec::new();
+    let mut views: Vec<RoleView<'_>> = Vec::with_capacity(selected.len());
+    for r in &selected {
+        if past(evidence.deadline) {
+            late.push(r);
+        } else {
+            views.push(
+                RoleView::within(r, controls.as_ref()).with_probe(evidence.probes.get(&r.arn)),
+            );
+        }
+    }
     for v in &views {
+        if let Some(last) = v.snapshot.last_used.as_deref()
+            && crate::usage::date_of(last).is_none()
+        {
+            // not judged as a date by role-unused: it says nothing of when the role was used
+            errors.push(
+                ErrorEntry::new(
+                    Operation::ReadRoleLastUsed,
+                    ErrorCode::InvalidDate,
+                    format!(
+                        "RoleLastUsed.LastUsedDate is `{last}`, not a date: whether the role is unused was not judged"
+                    ),
+                )
+                .role(v.snapshot.name.clone()),
+            );
+        }
         if let Some(value) = v.snapshot.tags.get(Access::TAG)
             && v.access.is_none()
         {
@@ -242,8 +284,24 @@ pub fn audit_with(
         .or(evidence.usage.as_ref().map(|u| u.window_days));
     ctx.today = crate::usage::date_of(&generated_at);
     ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
-    let mut findings = run_all(&views, &ctx);
-    crate::rules::attach_fixes(&views, &mut findings);
+    let mut findings = Vec::new();
+    let mut evaluated = 0;
+    for v in &views {
+        if past(evidence.deadline) {
+            break;
+        }
+        run_role(v, &ctx, &mut findings);
+        evaluated += 1;
+    }
+    let (views, unevaluated) = views.split_at(evaluated);
+    errors.extend(
+        unevaluated
+            .iter()
+            .map(|v| v.snapshot)
+            .chain(late)
+            .map(not_evaluated),
+    );
+    crate::rules::attach_fixes(views, &mut findings);
     crate::suppress::apply(&mut findings, &suppressions, ctx.today);
     sort_findings(&mut findings);
     let roles: Vec<RoleEntry> = views
@@ -464,6 +522,84 @@ mod tests {
     use super::*;
     use crate::dump::parse_dump;
     use crate::model::Severity;
+
+    /// A deadline already past: no role is evaluated, each is a `DeadlineExceeded` entry.
+    #[test]
+    fn roles_past_the_deadline_are_listed_not_dropped() {
+        let dump = r#"{"RoleDetailList": [
+            {"RoleName": "a", "Arn": "arn:aws:iam::123456789012:role/a", "Tags": [{"Key": "connector", "Value": "x"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}}},
+            {"RoleName": "b", "Arn": "arn:aws:iam::123456789012:role/b", "Tags": [{"Key": "connector", "Value": "x"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}}}]}"#;
+        let evidence = Evidence {
+            deadline: Some(std::time::Instant::now()),
+            ..Evidence::default()
+        };
+        let report = audit_with(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+            evidence,
+        );
+        assert!(report.roles.is_empty() && report.findings.is_empty());
+        assert!(!report.complete);
+        let late: Vec<(&str, &str, Option<&str>)> = report
+            .errors
+            .iter()
+            .map(|e| {
+                (
+                    e.operation.as_str(),
+                    e.code.as_str(),
+                    e.role_name.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            late,
+            [
+                ("evaluate-rules", "DeadlineExceeded", Some("a")),
+                ("evaluate-rules", "DeadlineExceeded", Some("b"))
+            ]
+        );
+        // no deadline: both audited
+        let report = audit(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+        );
+        assert_eq!(report.roles.len(), 2);
+    }
+
+    /// A `RoleLastUsed` that is not a date is an error entry; role-unused judges nothing on it.
+    #[test]
+    fn an_unparseable_last_used_date_is_an_error_entry() {
+        let dump = r#"{"RoleDetailList": [
+            {"RoleName": "a", "Arn": "arn:aws:iam::123456789012:role/a", "Tags": [{"Key": "connector", "Value": "x"}],
+             "RoleLastUsed": {"LastUsedDate": "yesterday"},
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}}}]}"#;
+        let evidence = Evidence {
+            lookback_days: Some(30),
+            ..Evidence::default()
+        };
+        let report = audit_with(
+            parse_dump(dump).unwrap(),
+            &AuditOptions::default(),
+            Source::File,
+            "2026-01-01T00:00:00Z".into(),
+            evidence,
+        );
+        assert!(!report.findings.iter().any(|f| f.rule == "role-unused"));
+        let e = report
+            .errors
+            .iter()
+            .find(|e| e.operation == "read-role-last-used")
+            .unwrap();
+        assert_eq!(e.code, "InvalidDate");
+        assert!(e.message.contains("`yesterday`"), "{}", e.message);
+        assert_eq!(e.role_name.as_deref(), Some("a"));
+    }
 
     #[test]
     fn selects_by_tag_and_value() {

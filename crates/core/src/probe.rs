@@ -88,24 +88,37 @@ pub fn is_bucket_name(name: &str) -> bool {
         && !name.contains("..")
 }
 
-/// The inline session policy passed with every AssumeRole of the probe. The session's
-/// effective access is the role's access intersected with this.
-pub fn session_policy(partition: &str) -> String {
+/// The largest inline session policy AssumeRole takes (characters of plain text).
+pub const MAX_SESSION_POLICY: usize = 2_048;
+
+/// The inline session policy passed with every AssumeRole of the probe: listing each probed
+/// bucket under [`PREFIX`] only, and reading and deleting keys under
+/// `BUCKET/connector-audit-probe/` of each probed bucket only. (A bucket wildcard,
+/// `arn:aws:s3:::*/connector-audit-probe/*`, would also match
+/// `bucket/a/b/connector-audit-probe/x`: IAM's `*` crosses `/`.) The session's effective
+/// access is the role's access intersected with this.
+pub fn session_policy(partition: &str, buckets: &[String]) -> String {
+    let bucket_arns: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("arn:{partition}:s3:::{b}"))
+        .collect();
+    let key_arns: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("arn:{partition}:s3:::{b}/{PREFIX}*"))
+        .collect();
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "ProbeListUnderPrefixOnly",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
-                "Resource": format!("arn:{partition}:s3:::*"),
+                "Resource": bucket_arns,
                 "Condition": {"StringLike": {"s3:prefix": format!("{PREFIX}*")}}
             },
             {
-                "Sid": "ProbeKeysUnderPrefixOnly",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:DeleteObject"],
-                "Resource": format!("arn:{partition}:s3:::*/{PREFIX}*")
+                "Resource": key_arns
             }
         ]
     })
@@ -322,12 +335,26 @@ pub fn plan(
             });
         }
     }
+    // the session policy names every probed bucket: those that do not fit in AssumeRole's
+    // limit are skipped, like those past MAX_BUCKETS_PER_ROLE
+    let mut probed: Vec<String> = Vec::new();
+    for c in &checks {
+        if !probed.contains(&c.bucket) {
+            probed.push(c.bucket.clone());
+        }
+    }
+    while probed.len() > 1 && session_policy(partition, &probed).len() > MAX_SESSION_POLICY {
+        if let Some(last) = probed.pop() {
+            checks.retain(|c| c.bucket != last);
+            skipped.insert(0, last);
+        }
+    }
     Ok(RolePlan {
         role_name: snapshot.name.clone(),
         role_arn: snapshot.arn.clone(),
         session_name: session_name(run_id),
         external_id: external_id.map(str::to_string),
-        session_policy: session_policy(partition),
+        session_policy: session_policy(partition, &probed),
         checks,
         buckets_skipped: skipped,
         invalid_buckets: invalid,
@@ -424,7 +451,7 @@ mod tests {
     /// intersects the two): check it with our own engine, action by action.
     #[test]
     fn session_policy_confines_every_session_to_the_prefix() {
-        let p = Policy::parse(&session_policy("aws")).unwrap();
+        let p = Policy::parse(&session_policy("aws", &["data".to_string()])).unwrap();
         let ask = |action: &str, resource: &str, scenario: &Scenario| {
             decide(
                 &p.statements,
@@ -479,15 +506,32 @@ mod tests {
             for r in resources {
                 let allowed = ask(&name, r, &prefix(PREFIX)) == Decision::Allowed;
                 let expected = match action.name {
-                    // (S3 evaluates ListBucket on bucket ARNs only; `arn:aws:s3:::*` also
-                    // matches object-shaped ARNs, which never occur for it)
-                    "ListBucket" => *r != "*",
+                    // only the probed bucket itself
+                    "ListBucket" => *r == "arn:aws:s3:::data",
                     "GetObject" | "DeleteObject" => r.contains("/connector-audit-probe/"),
                     _ => false,
                 };
                 assert_eq!(allowed, expected, "{name} on {r}");
             }
         }
+        // only under the probed bucket's own prefix: IAM's `*` crosses `/`, so a bucket
+        // wildcard would also allow a deeper `connector-audit-probe/`, or another bucket
+        for r in [
+            "arn:aws:s3:::data/a/b/connector-audit-probe/x",
+            "arn:aws:s3:::other/connector-audit-probe/k",
+        ] {
+            assert_ne!(ask("s3:GetObject", r, &none), Decision::Allowed, "{r}");
+        }
+        assert_ne!(
+            ask("s3:ListBucket", "arn:aws:s3:::other", &prefix(PREFIX)),
+            Decision::Allowed
+        );
+        // ten buckets of the longest names still fit AssumeRole's limit once some are skipped
+        let long: Vec<String> = (0..10).map(|i| format!("{i}{}", "b".repeat(62))).collect();
+        let fit = (1..=10)
+            .take_while(|n| session_policy("aws", &long[..*n]).len() <= MAX_SESSION_POLICY)
+            .count();
+        assert!(fit >= 8, "{fit}");
         // never a write, anywhere; and nothing outside S3
         assert_ne!(
             ask(

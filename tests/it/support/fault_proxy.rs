@@ -29,6 +29,9 @@ pub struct Faults {
     pub slow_answers: bool,
     /// Only slow answers, no failures.
     pub slow_only: bool,
+    /// Requests containing this text (every request, when empty) are read and never
+    /// answered: the connection stays open until the proxy is dropped.
+    pub hang: Option<&'static str>,
 }
 
 impl Faults {
@@ -41,6 +44,16 @@ impl Faults {
             only: None,
             slow_answers: true,
             slow_only: false,
+            hang: None,
+        }
+    }
+
+    /// No fault, except that requests containing `text` (every request, when empty) are
+    /// accepted, read and never answered: an endpoint that hangs at that request.
+    pub fn hang_on(text: &'static str) -> Faults {
+        Faults {
+            hang: Some(text),
+            ..Faults::new(0.0, 0)
         }
     }
 
@@ -73,6 +86,7 @@ pub struct Stats {
     pub server_errors: AtomicU64,
     pub slow: AtomicU64,
     pub dropped: AtomicU64,
+    pub hung: AtomicU64,
 }
 
 impl Stats {
@@ -80,13 +94,14 @@ impl Stats {
     pub fn line(&self) -> String {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         format!(
-            "requests={} forwarded={} throttled={} server_errors={} slow={} dropped={}",
+            "requests={} forwarded={} throttled={} server_errors={} slow={} dropped={} hung={}",
             g(&self.requests),
             g(&self.forwarded),
             g(&self.throttled),
             g(&self.server_errors),
             g(&self.slow),
-            g(&self.dropped)
+            g(&self.dropped),
+            g(&self.hung)
         )
     }
 
@@ -138,8 +153,8 @@ impl FaultProxy {
                 match listener.accept() {
                     Ok((conn, _)) => {
                         let n = s.requests.fetch_add(1, Ordering::Relaxed);
-                        let s = s.clone();
-                        std::thread::spawn(move || serve(conn, upstream, faults, n, &s));
+                        let (s, st) = (s.clone(), st.clone());
+                        std::thread::spawn(move || serve(conn, upstream, faults, n, &s, &st));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -197,16 +212,33 @@ fn answer(conn: &mut TcpStream, status: &str, content_type: &str, body: &str) {
     );
 }
 
-fn serve(mut conn: TcpStream, upstream: u16, faults: Faults, n: u64, stats: &Stats) {
+fn contains(haystack: &[u8], text: &str) -> bool {
+    text.is_empty() || haystack.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+fn serve(
+    mut conn: TcpStream,
+    upstream: u16,
+    faults: Faults,
+    n: u64,
+    stats: &Stats,
+    stop: &AtomicBool,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
     let Some(request) = read_request(&mut conn) else {
         return;
     };
+    if faults.hang.is_some_and(|text| contains(&request, text)) {
+        stats.hung.fetch_add(1, Ordering::Relaxed);
+        // hold the connection, answer nothing
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        return;
+    }
     let head = String::from_utf8_lossy(&request[..request.len().min(4096)]).to_string();
     let s3 = head.contains("/s3/aws4_request");
-    let eligible = faults
-        .only
-        .is_none_or(|text| request.windows(text.len()).any(|w| w == text.as_bytes()));
+    let eligible = faults.only.is_none_or(|text| contains(&request, text));
     let fault = (eligible && draw(faults.seed, n) < faults.share).then(|| {
         if faults.slow_only {
             return Fault::Slow;

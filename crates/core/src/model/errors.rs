@@ -94,6 +94,10 @@ string_enum! {
         ReadKnownAccounts => "read-known-accounts",
         /// Reading the organization's service and resource control policies over an account.
         ReadGuardrails => "read-guardrails",
+        /// The rules' evaluation of a role (cut by the run's deadline).
+        EvaluateRules => "evaluate-rules",
+        /// IAM's `RoleLastUsed` of a role.
+        ReadRoleLastUsed => "read-role-last-used",
     }
 }
 
@@ -139,6 +143,7 @@ string_enum! {
         /// A CloudTrail log file that is not gzip, not JSON, or not `{"Records": [...]}`.
         UnreadableLogFile => "UnreadableLogFile",
         WrongAccount => "WrongAccount",
+        InvalidDate => "InvalidDate",
     }
 }
 

@@ -104,7 +104,7 @@ fn s3_action_exact(pattern: &str) -> Option<&'static S3Action> {
 }
 
 /// A bucket a grant reaches.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
     /// A bucket the policy names.
@@ -153,18 +153,7 @@ impl Permissions {
 
     /// Analyses the role's policies within its permissions boundary.
     pub fn within(policies: Vec<Policy>, boundary: Option<Policy>) -> Permissions {
-        let all = compute_grants(&policies);
-        let (grants, bounded) = match &boundary {
-            None => (all, Vec::new()),
-            Some(b) => all.into_iter().partition(|g| {
-                decides_allowed(
-                    &b.statements,
-                    &g.action.qualified(),
-                    &g.witness,
-                    &Scenario::new(),
-                )
-            }),
-        };
+        let (grants, bounded) = compute_grants(&policies, boundary.as_ref());
         Permissions {
             policies,
             boundary,
@@ -450,19 +439,116 @@ fn literal_bucket(pattern: &str) -> Option<&str> {
         .then_some(bucket)
 }
 
-fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
+/// The witnesses (positions in `cands`, sorted by witness) that a statement's `Resource` may
+/// match, in the order to try them: first those built from the statement's own patterns
+/// (which match by construction, so a bucket's first grant is found at once), then the rest of
+/// each pattern's range: a pattern's literal prefix (up to its first wildcard or policy
+/// variable) is a range of the sorted witnesses. The clause itself is checked by the caller,
+/// only on witnesses it still needs.
+fn candidate_order(
+    resources: &super::document::Clause<String>,
+    cands: &[(String, Bucket, bool)],
+) -> Vec<usize> {
+    let position = |w: &str| cands.binary_search_by(|(c, _, _)| c.as_str().cmp(w)).ok();
+    let mut own: Vec<usize> = Vec::new();
+    let mut rest: Vec<usize> = Vec::new();
+    if resources.negated {
+        rest.extend(0..cands.len());
+    } else {
+        for pattern in &resources.items {
+            for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
+                let filled = fill_wildcards(pattern, &fill);
+                if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
+                    own.extend(position(&filled));
+                    own.extend(position(&format!("arn:{partition}:s3:::{bucket}")));
+                    own.extend(position(&format!(
+                        "arn:{partition}:s3:::{bucket}/{WITNESS}"
+                    )));
+                }
+            }
+        }
+        // each prefix's range once: a prefix that extends another lies in its range
+        let mut prefixes: Vec<&str> = resources
+            .items
+            .iter()
+            .map(|pattern| {
+                pattern
+                    .find(['*', '?', '$'])
+                    .and_then(|i| pattern.get(..i))
+                    .unwrap_or(pattern)
+            })
+            .collect();
+        prefixes.sort_unstable();
+        let mut kept: Vec<&str> = Vec::new();
+        for p in prefixes {
+            if !kept.last().is_some_and(|k| p.starts_with(k)) {
+                kept.push(p);
+            }
+        }
+        for prefix in kept {
+            let start = cands.partition_point(|(w, _, _)| w.as_str() < prefix);
+            rest.extend(
+                cands
+                    .iter()
+                    .enumerate()
+                    .skip(start)
+                    .take_while(|(_, (w, _, _))| w.starts_with(prefix))
+                    .map(|(i, _)| i),
+            );
+        }
+    }
+    let mut seen = vec![false; cands.len()];
+    own.into_iter()
+        .chain(rest)
+        .filter(|i| match seen.get_mut(*i) {
+            Some(s) if !*s => {
+                *s = true;
+                true
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// An action of a statement: its index in [`S3_ACTIONS`], the action, its qualified name, and
+/// the Denies that may take it away.
+type ActionDenies<'a> = (usize, &'static S3Action, &'a str, Vec<&'a Statement>);
+
+/// Does this resource pattern match object ARNs only (a literal `/` after `:::`, which no
+/// bucket ARN has)?
+fn object_only(pattern: &str) -> bool {
+    pattern
+        .split_once(":::")
+        .is_some_and(|(_, resource)| resource.contains('/'))
+}
+
+/// Can the statement's conditions hold? They read only the scenario, never the action or the
+/// resource: one answer for the whole statement.
+fn conditions(statement: &Statement, scenario: &Scenario) -> Truth {
+    statement.conditions.iter().fold(Truth::True, |acc, c| {
+        acc.and(c.evaluate(scenario.get(&c.key)))
+    })
+}
+
+/// The role's grants within its boundary, and those the boundary takes away. One grant per
+/// (statement, action, bucket) on each side of the boundary: the first witness that survives
+/// every Deny stands for the bucket, so the cost is bounded by what the rules read (which
+/// actions reach which buckets), not by the number of witnesses times patterns.
+fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Grant>, Vec<S3Grant>) {
     let mut grants = Vec::new();
-    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
+    let mut bounded = Vec::new();
     let all: Vec<&Statement> = policies.iter().flat_map(|p| p.statements.iter()).collect();
-    // only Deny statements can take a grant away: check those alone
+    let scenario = Scenario::new();
+    // only Deny statements that certainly apply can take a grant away: per action, those whose
+    // conditions certainly hold and whose action clause names it
     let denies: Vec<&Statement> = all
         .iter()
         .copied()
-        .filter(|s| s.effect == Effect::Deny)
+        .filter(|s| s.effect == Effect::Deny && conditions(s, &scenario) == Truth::True)
         .collect();
-    let scenario = Scenario::new();
-    // witness -> its position in the candidates, for statements naming literal resources
-    let mut index: Option<std::collections::HashMap<String, Vec<usize>>> = None;
+    let mut denies_of: std::collections::HashMap<usize, Vec<&Statement>> =
+        std::collections::HashMap::new();
+    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
     for (pi, policy) in policies.iter().enumerate() {
         for statement in policy
             .statements
@@ -472,6 +558,9 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
             let Some(resources) = &statement.resource else {
                 continue;
             };
+            if conditions(statement, &scenario) == Truth::False {
+                continue;
+            }
             let actions = actions_of(statement);
             if actions.is_empty() {
                 continue;
@@ -499,38 +588,8 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                     })
                     .collect()
             });
-            // a statement whose patterns all name their bucket literally can match only that
-            // bucket's witnesses: look them up instead of testing every witness (linear, not
-            // quadratic, in the number of statements)
-            let buckets: Option<Vec<&str>> = if resources.negated {
-                None
-            } else {
-                resources.items.iter().map(|r| literal_bucket(r)).collect()
-            };
-            let positions: Vec<usize> = match buckets {
-                Some(buckets) => {
-                    let idx = index.get_or_insert_with(|| {
-                        let mut m: std::collections::HashMap<String, Vec<usize>> =
-                            std::collections::HashMap::new();
-                        for (i, (w, _, _)) in cands.iter().enumerate() {
-                            if let Some((_, bucket, _)) = parse_s3_arn(w) {
-                                m.entry(bucket.to_string()).or_default().push(i);
-                            }
-                        }
-                        m
-                    });
-                    let mut p: Vec<usize> = buckets
-                        .iter()
-                        .filter_map(|b| idx.get(*b))
-                        .flatten()
-                        .copied()
-                        .collect();
-                    p.sort_unstable();
-                    p.dedup();
-                    p
-                }
-                None => (0..cands.len()).collect(),
-            };
+            // the actions of each kind of resource, with their Denies
+            let mut kinds: [Vec<ActionDenies<'_>>; 2] = [Vec::new(), Vec::new()];
             for action_index in actions {
                 let (Some(action), Some(qualified)) = (
                     S3_ACTIONS.get(action_index),
@@ -538,13 +597,61 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                 ) else {
                     continue;
                 };
-                let want_object = match action.resource {
-                    S3Resource::Object => true,
-                    S3Resource::Bucket => false,
+                let kind = match action.resource {
+                    S3Resource::Object => 1,
+                    S3Resource::Bucket => 0,
                     _ => continue,
                 };
-                for (witness, bucket, object) in positions.iter().filter_map(|i| cands.get(*i)) {
-                    if *object != want_object || !resources.matches_resource(witness) {
+                let action_denies = denies_of
+                    .entry(action_index)
+                    .or_insert_with(|| {
+                        denies
+                            .iter()
+                            .copied()
+                            .filter(|d| d.action.matches_action(qualified))
+                            .collect()
+                    })
+                    .clone();
+                if let Some(k) = kinds.get_mut(kind) {
+                    k.push((action_index, action, qualified.as_str(), action_denies));
+                }
+            }
+            // a pattern with a literal `/` in its resource part matches object ARNs only: a
+            // statement of such patterns grants no bucket action, whatever the witnesses
+            if !resources.negated
+                && resources.items.iter().all(|p| object_only(p))
+                && let Some(k) = kinds.get_mut(0)
+            {
+                k.clear();
+            }
+            // (action, bucket, within the boundary) granted by this statement; per (bucket,
+            // kind), how many actions need nothing more, so that a witness of a bucket whose
+            // actions are all granted is passed over without matching its patterns
+            let mut seen: std::collections::HashSet<(usize, &Bucket, bool)> =
+                std::collections::HashSet::new();
+            let mut done: std::collections::HashMap<(&Bucket, bool), usize> =
+                std::collections::HashMap::new();
+            let mut found: Vec<(usize, usize, bool)> = Vec::new();
+            for i in candidate_order(resources, cands) {
+                let Some((witness, bucket, object)) = cands.get(i) else {
+                    continue;
+                };
+                let Some(of_kind) = kinds.get(usize::from(*object)) else {
+                    continue;
+                };
+                if of_kind.is_empty()
+                    || done.get(&(bucket, *object)).copied().unwrap_or(0) >= of_kind.len()
+                    || !resources.matches_resource(witness)
+                {
+                    continue;
+                }
+                for (action_index, _, qualified, action_denies) in of_kind {
+                    let complete = |seen: &std::collections::HashSet<(usize, &Bucket, bool)>| {
+                        seen.contains(&(*action_index, bucket, true))
+                            && (boundary.is_none()
+                                || seen.contains(&(*action_index, bucket, false)))
+                    };
+                    if complete(&seen) {
                         continue;
                     }
                     let req = Request {
@@ -553,24 +660,47 @@ fn compute_grants(policies: &[Policy]) -> Vec<S3Grant> {
                         resource: Some(witness),
                         scenario: &scenario,
                     };
-                    if statement.applies(&req) == Truth::False {
+                    if !action_denies.is_empty()
+                        && certainly_denied(action_denies.iter().copied(), &req)
+                    {
                         continue;
                     }
-                    if !denies.is_empty() && certainly_denied(denies.iter().copied(), &req) {
-                        continue;
-                    }
-                    grants.push(S3Grant {
-                        policy: pi,
-                        statement: statement.index,
-                        action,
-                        witness: witness.clone(),
-                        bucket: bucket.clone(),
+                    let inside = boundary.is_none_or(|b| {
+                        decides_allowed(&b.statements, qualified, witness, &scenario)
                     });
+                    if !seen.insert((*action_index, bucket, inside)) {
+                        continue;
+                    }
+                    found.push((*action_index, i, inside));
+                    if complete(&seen) {
+                        *done.entry((bucket, *object)).or_default() += 1;
+                    }
+                }
+            }
+            // in the order of the actions, then of the witnesses
+            found.sort_unstable_by_key(|(a, i, _)| (*a, *i));
+            for (action_index, i, inside) in found {
+                let (Some(action), Some((witness, bucket, _))) =
+                    (S3_ACTIONS.get(action_index), cands.get(i))
+                else {
+                    continue;
+                };
+                let grant = S3Grant {
+                    policy: pi,
+                    statement: statement.index,
+                    action,
+                    witness: witness.clone(),
+                    bucket: bucket.clone(),
+                };
+                if inside {
+                    grants.push(grant);
+                } else {
+                    bounded.push(grant);
                 }
             }
         }
     }
-    grants
+    (grants, bounded)
 }
 
 #[cfg(test)]

@@ -14,8 +14,64 @@ pub fn json(report: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(report)
 }
 
-/// The report as a table for a terminal.
+/// `text` with every control character (C0, DEL, C1: escape sequences, carriage returns,
+/// newlines, tabs) and every bidirectional override written as an escape (`\u{1b}`), so
+/// that a role name or tag value cannot drive the terminal or forge table lines.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Every string of a JSON value escaped ([`escape_control`]), keys included.
+fn escape_value(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(e) = escape_control(s) {
+                *s = e;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(escape_value),
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut item) in entries {
+                escape_value(&mut item);
+                map.insert(escape_control(&k).into_owned(), item);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The report with every string escaped for a terminal (the report itself when that fails,
+/// which it cannot: it is a report's own JSON read back).
+fn for_terminal(report: &Report) -> std::borrow::Cow<'_, Report> {
+    let Ok(mut value) = serde_json::to_value(report) else {
+        return std::borrow::Cow::Borrowed(report);
+    };
+    escape_value(&mut value);
+    serde_json::from_value(value)
+        .map_or(std::borrow::Cow::Borrowed(report), std::borrow::Cow::Owned)
+}
+
+/// The report as a table for a terminal. Every text from AWS (names, tags, messages that
+/// quote them) has its control characters escaped ([`escape_control`]).
 pub fn table(report: &Report) -> String {
+    let report = for_terminal(report);
+    let report = report.as_ref();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -265,5 +321,32 @@ pub(crate) mod testing {
             change: None,
             accounts: vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod escaping {
+    use super::testing::{finding, report};
+    use super::*;
+
+    #[test]
+    fn the_table_escapes_control_characters() {
+        let mut r = report(
+            vec![finding(
+                "trust-any-principal",
+                Severity::Critical,
+                "evil\u{1b}[2J\r\nCRITICAL fake-line\u{202e}",
+            )],
+            vec![],
+        );
+        r.account_id = Some("123456789012".into());
+        let text = table(&r);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202e}'));
+        assert!(
+            text.contains("evil\\u{1b}[2J\\u{d}\\u{a}CRITICAL fake-line\\u{202e}"),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("CRITICAL fake-line")));
+        assert_eq!(escape_control("plain"), "plain");
     }
 }

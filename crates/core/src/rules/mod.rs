@@ -430,11 +430,16 @@ impl RuleContext {
 pub fn run_all(roles: &[RoleView<'_>], ctx: &RuleContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     for role in roles {
-        for rule in registry::RULES {
-            (rule.check)(role, ctx, &mut findings);
-        }
+        run_role(role, ctx, &mut findings);
     }
     findings
+}
+
+/// Every rule on one role (the audit checks its deadline between roles).
+pub fn run_role(role: &RoleView<'_>, ctx: &RuleContext, findings: &mut Vec<Finding>) {
+    for rule in registry::RULES {
+        (rule.check)(role, ctx, findings);
+    }
 }
 
 /// The actions (qualified, e.g. `s3:DeleteObject`) and the buckets (`*` when the resource
