@@ -5,7 +5,7 @@ use crate::model::{Finding, Severity};
 use crate::policy::eval::Scenario;
 use crate::policy::reach::Granted;
 use crate::policy::service_reference::{self, AccessLevel};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub static RULE: Rule = Rule {
@@ -171,18 +171,29 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         statement_label(statement),
         what.join(", and ")
     );
+    // compact: a role with `*` reaches every service
+    let services: BTreeMap<&str, String> = found
+        .iter()
+        .filter(|(_, e)| !e.levels.is_empty())
+        .map(|(prefix, e)| {
+            let levels: Vec<&str> = e.levels.iter().map(|l| l.label()).collect();
+            (*prefix, levels.join(", "))
+        })
+        .collect();
+    let examples: Vec<&String> = found
+        .values()
+        .flat_map(|e| e.actions.iter())
+        .take(EXAMPLES * 2)
+        .collect();
+    let statements: BTreeSet<String> = found
+        .values()
+        .flat_map(|e| e.statements.iter())
+        .map(|(pi, si)| format!("{}#{si}", role.policy_ref(*pi)))
+        .collect();
     let evidence = json!({
-        "services": found.iter().filter(|(_, e)| !e.levels.is_empty()).map(|(prefix, e)| json!({
-            "service": prefix,
-            "name": service_reference::service_name(prefix),
-            "access_levels": e.levels.iter().map(|l| l.label()).collect::<Vec<_>>(),
-            "actions": e.actions,
-            "statements": e.statements.iter().map(|(pi, si)| json!({
-                "policy": role.policy_ref(*pi).to_string(),
-                "statement": si,
-                "sid": role.statement(*pi, *si).and_then(|st| st.sid.clone()),
-            })).collect::<Vec<Value>>(),
-        })).collect::<Vec<Value>>(),
+        "services": services,
+        "example_actions": examples,
+        "statements": statements,
         "secrets": secrets,
         "declared_services": declared,
     });
@@ -240,10 +251,10 @@ mod tests {
 
     fn services(f: &Finding) -> Vec<String> {
         f.evidence["services"]
-            .as_array()
+            .as_object()
             .unwrap()
-            .iter()
-            .map(|s| s["service"].as_str().unwrap().to_string())
+            .keys()
+            .cloned()
             .collect()
     }
 
@@ -256,15 +267,9 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::High);
         assert_eq!(services(&f[0]), vec!["glue"]);
-        let glue = &f[0].evidence["services"][0];
-        assert!(
-            glue["access_levels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|l| l == "Write")
-        );
-        assert_eq!(glue["statements"][0]["sid"], "Catalog");
+        let glue = f[0].evidence["services"]["glue"].as_str().unwrap();
+        assert!(glue.contains("Write"), "{glue}");
+        assert_eq!(f[0].evidence["statements"], json!(["inline:p0#0"]));
         assert!(f[0].message.contains("glue (Write"), "{}", f[0].message);
         // declared: silent
         assert!(
