@@ -197,9 +197,22 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         "secrets": secrets,
         "declared_services": declared,
     });
+    let prefixes: Vec<&str> = found.keys().copied().collect();
+    let named = match prefixes.len() {
+        0..=5 => prefixes.join(", "),
+        n => format!(
+            "{} and {} more",
+            prefixes
+                .iter()
+                .take(5)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+            n - 5
+        ),
+    };
     let remediation = format!(
-        "Remove the actions of {} from the connector's policies; if the vendor's guide needs one of these services, scope its actions to the resources the guide names and tag the role `connector-services=<prefix>`",
-        found.keys().copied().collect::<Vec<_>>().join(", ")
+        "Remove the actions of {named} from the connector's policies; if the vendor's guide needs one of these services, scope its actions to the resources the guide names and tag the role `connector-services=<prefix>`"
     );
     out.push(role.finding(
         &RULE,
