@@ -96,6 +96,8 @@ fn demo_dump_matches_the_expected_findings() {
             "vendor-admin",
             vec![
                 "permissions-admin:critical",
+                "permissions-beyond-connector:high",
+                "permissions-privilege-escalation:critical",
                 "s3-bucket-admin:high",
                 "s3-unused-delete:medium",
                 "s3-wildcard-bucket:critical",
@@ -209,7 +211,7 @@ fn cli_json_report_and_exit_codes() {
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["source"], "file");
     assert_eq!(json["tool"]["name"], "connector-audit");
-    assert_eq!(json["summary"]["findings"]["critical"], 5);
+    assert_eq!(json["summary"]["findings"]["critical"], 6);
     for key in [
         "account_id",
         "generated_at",
@@ -299,7 +301,7 @@ fn cli_table_and_stdin() {
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("16 connector role(s) audited"), "{table}");
     assert!(
-        table.contains("Findings: 5 critical, 6 high, 5 medium, 0 low, 0 info"),
+        table.contains("Findings: 6 critical, 7 high, 5 medium, 0 low, 0 info"),
         "{table}"
     );
     assert!(table.contains("fix: "));
@@ -461,7 +463,7 @@ fn render_prints_a_saved_report() {
     assert_eq!(out.status.code(), Some(1));
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(
-        table.contains("Findings: 5 critical, 6 high, 5 medium"),
+        table.contains("Findings: 6 critical, 7 high, 5 medium"),
         "{table}"
     );
     let out = cli(&[

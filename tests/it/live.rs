@@ -134,7 +134,7 @@ async fn subscribers_receive_one_message_per_finding_and_a_summary() {
     .unwrap();
     let report: Report = serde_json::from_value(out).unwrap();
     let received = drain(&conf, &queue).await;
-    // 16 findings, all medium or above, and the summary
+    // 18 findings, all medium or above, and the summary
     assert_eq!(received.len(), report.findings.len() + 1);
     let mut bodies = Vec::new();
     for envelope in &received {
@@ -166,7 +166,7 @@ async fn subscribers_receive_one_message_per_finding_and_a_summary() {
             );
         } else {
             assert_eq!(body["roles_audited"], 16);
-            assert_eq!(body["findings"]["critical"], 5);
+            assert_eq!(body["findings"]["critical"], 6);
         }
         bodies.push(json!({ "subject": subject, "attributes": attrs, "body": body }));
     }
@@ -199,10 +199,10 @@ async fn every_event_file_behaves_as_documented() {
     assert_eq!(r.summary.roles_audited, 16);
     assert!(drain(&conf, &queue).await.is_empty());
 
-    // on-demand with min_severity critical: only the 5 critical findings and the summary
+    // on-demand with min_severity critical: only the 6 critical findings and the summary
     let r = invoke_report(json!({"min_severity": "critical"}), &d).await;
-    assert_eq!(r.findings.len(), 16);
-    assert_eq!(drain(&conf, &queue).await.len(), 6);
+    assert_eq!(r.findings.len(), 18);
+    assert_eq!(drain(&conf, &queue).await.len(), 7);
 
     // anything else: a clear error, nothing published
     let err = handle(invoke(event_file("invalid-unknown-field.json")), &d)
@@ -256,7 +256,7 @@ async fn publishing_to_a_missing_topic_fails_and_keeps_the_report() {
     match run_live(&clients, Some(&sink)).await {
         Err(RunError::Publish { report, source, .. }) => {
             assert_eq!(report.summary.roles_audited, 16);
-            assert_eq!(report.findings.len(), 16);
+            assert_eq!(report.findings.len(), 18);
             let msg = source.to_string();
             assert!(
                 msg.contains("sns:PublishBatch") && msg.contains("NotFound"),
@@ -308,8 +308,8 @@ async fn the_cli_audits_the_live_account_and_publishes() {
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.source, Source::Live);
     assert_eq!(report.summary.roles_audited, 16);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("published 17 message(s)"));
-    assert_eq!(drain(&conf, &queue).await.len(), 17);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("published 19 message(s)"));
+    assert_eq!(drain(&conf, &queue).await.len(), 19);
 
     // one role, nothing at or above critical: exit 0
     let out = cli(&["--roles", "amazon-q-unpinned", "--fail-on", "critical"]);

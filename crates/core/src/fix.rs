@@ -8,7 +8,7 @@
 use crate::model::{Access, BUCKETS_TAG, Finding, PolicyRef};
 pub use crate::model::{Fix, Placeholder};
 use crate::policy::document::Clause;
-use crate::policy::s3_actions::{AccessLevel, S3_ACTIONS, S3Action};
+use crate::policy::s3_actions::{AccessLevel, S3Action, s3_actions};
 use crate::policy::wildcard;
 use crate::view::RoleView;
 use serde_json::{Map, Value, json};
@@ -162,7 +162,7 @@ pub fn narrow_actions(
     }
     let expand = negated || written.iter().any(|i| wildcard::has_wildcard(i));
     if expand {
-        for a in S3_ACTIONS.iter() {
+        for a in s3_actions().iter() {
             let q = a.qualified();
             let by_wildcard = if negated {
                 clause.matches_action(&q)

@@ -442,7 +442,7 @@ mod tests {
     use super::*;
     use crate::policy::Policy;
     use crate::policy::eval::{Decision, Request, decide};
-    use crate::policy::s3_actions::{S3_ACTIONS, S3Resource};
+    use crate::policy::s3_actions::{S3Resource, s3_actions};
     use crate::rules::testing::role;
 
     const AUDITOR: &str = "arn:aws:sts::123456789012:assumed-role/connector-audit/run-1";
@@ -494,7 +494,7 @@ mod tests {
             Decision::Allowed
         );
         // no other action of the S3 table, on any resource it applies to, real keys included
-        for action in S3_ACTIONS {
+        for action in s3_actions() {
             let name = action.qualified();
             let resources: &[&str] = match action.resource {
                 S3Resource::Object => &[

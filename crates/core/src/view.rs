@@ -3,6 +3,7 @@
 
 use crate::model::{Access, PolicyRef, RoleProbe, RoleSnapshot};
 use crate::policy::guardrails::{Controls, TrustGuard, role_scenario};
+use crate::policy::reach::Reach;
 use crate::policy::s3::{Permissions, S3Grant};
 use crate::policy::trust::lets_outsiders;
 use crate::policy::{Policy, PolicyError, Statement};
@@ -134,6 +135,41 @@ impl<'a> RoleView<'a> {
             .get(crate::model::VENDOR_TAG)
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
+    }
+
+    /// The role's permissions ready for questions about any service (see [`Reach`]).
+    pub fn reach(&self) -> Reach<'_> {
+        Reach::new(&self.permissions, self.account_id(), &self.snapshot.arn)
+    }
+
+    /// The services beyond S3 and KMS the connector is meant to use: those its
+    /// `connector-services` tag names, and the services whose principal the trust policy lets
+    /// in (a role that Amazon Q Business assumes works in Amazon Q Business). Lower-case IAM
+    /// prefixes, each with where it comes from (`tag` or `trust`).
+    pub fn declared_services(&self) -> BTreeMap<String, &'static str> {
+        let mut out: BTreeMap<String, &'static str> = BTreeMap::new();
+        if let Ok(trust) = &self.trust {
+            for s in trust
+                .statements
+                .iter()
+                .filter(|s| s.effect == crate::policy::Effect::Allow)
+            {
+                for p in s.principals() {
+                    if let crate::policy::principal::Principal::Service { name } = p
+                        && let Some(prefix) =
+                            name.to_ascii_lowercase().strip_suffix(".amazonaws.com")
+                    {
+                        out.insert(prefix.to_string(), "trust");
+                    }
+                }
+            }
+        }
+        if let Some(tag) = self.snapshot.tags.get(crate::model::SERVICES_TAG) {
+            for prefix in tag.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                out.insert(prefix.to_ascii_lowercase(), "tag");
+            }
+        }
+        out
     }
 
     /// The document a grant comes from.

@@ -67,6 +67,10 @@ pub enum Family {
     AssumeByAws,
     /// An S3 action by a role, session or user, on a bucket without a bucket policy.
     S3,
+    /// An action of another service (IAM, Lambda, Glue, Secrets Manager, EC2) by a role,
+    /// session or user, on a resource without a resource policy: `iam:PassRole` with
+    /// `iam:PassedToService`, credentials, code and secrets, as the escalation rules ask.
+    Beyond,
     /// `sts:AssumeRole` by a service principal.
     AssumeByService,
     /// `sts:AssumeRoleWithWebIdentity` by an OIDC provider (EKS, GitHub, Google, Cognito).
@@ -371,6 +375,32 @@ const S3_ACTIONS: &[&str] = &[
     "s3:ListBucket",
 ];
 
+/// Actions of other services, with the resource each one's request names (`{A}` the account).
+const OTHER_ACTIONS: &[(&str, &str)] = &[
+    ("iam:PassRole", "arn:aws:iam::{A}:role/etl-runner"),
+    ("iam:PassRole", "arn:aws:iam::{A}:role/service-role/build"),
+    ("iam:CreateAccessKey", "arn:aws:iam::{A}:user/alice"),
+    ("iam:PutRolePolicy", "arn:aws:iam::{A}:role/etl-runner"),
+    (
+        "lambda:UpdateFunctionCode",
+        "arn:aws:lambda:us-east-1:{A}:function:sync",
+    ),
+    ("glue:CreateJob", "arn:aws:glue:us-east-1:{A}:job/etl"),
+    (
+        "secretsmanager:GetSecretValue",
+        "arn:aws:secretsmanager:us-east-1:{A}:secret:db-AbCdEf",
+    ),
+    (
+        "ec2:RunInstances",
+        "arn:aws:ec2:us-east-1:{A}:instance/i-0abc",
+    ),
+];
+const PASSED_TO: &[&str] = &[
+    "glue.amazonaws.com",
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+];
+
 /// What a statement is drawn for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -385,7 +415,8 @@ pub fn case(seed: u64, index: u64) -> Case {
     let mut rng = Rng::for_case(seed, index);
     let family = match rng.below(100) {
         0..=37 => Family::AssumeByAws,
-        38..=71 => Family::S3,
+        38..=59 => Family::S3,
+        60..=71 => Family::Beyond,
         72..=83 => Family::AssumeByService,
         84..=94 => Family::WebIdentity,
         _ => Family::Saml,
@@ -574,6 +605,18 @@ impl Gen {
                 } else {
                     format!("arn:aws:s3:::{bucket}/{}", self.rng.pick(OBJECT_KEYS))
                 };
+            }
+            Family::Beyond => {
+                let caller_account = if self.rng.chance(90) { HOME } else { VENDOR };
+                self.aws_caller(caller_account);
+                let account = if self.rng.chance(90) { HOME } else { VENDOR };
+                self.case.resource_account = account.into();
+                let (action, resource) = *self.rng.pick(OTHER_ACTIONS);
+                self.case.action = action.into();
+                self.case.resource = resource.replace("{A}", account);
+                if action == "iam:PassRole" {
+                    self.maybe(80, "iam:PassedToService", PASSED_TO);
+                }
             }
             Family::AssumeByService => {
                 let service = *self.rng.pick(SERVICES);
@@ -822,12 +865,14 @@ impl Gen {
     fn action(&mut self, kind: Kind, aimed: bool) -> (&'static str, Value) {
         let action = self.case.action.clone();
         let (service, name) = action.split_once(':').unwrap();
-        let pool: &[&str] = if service == "sts" {
-            STS_ACTIONS
-        } else {
-            S3_ACTIONS
+        let other_names: Vec<&str> = OTHER_ACTIONS.iter().map(|(a, _)| *a).collect();
+        let pool: &[&str] = match service {
+            "sts" => STS_ACTIONS,
+            "s3" => S3_ACTIONS,
+            _ => &other_names,
         };
-        let others: Vec<&str> = pool.iter().copied().filter(|a| *a != action).collect();
+        let mut others: Vec<&str> = pool.iter().copied().filter(|a| *a != action).collect();
+        others.dedup();
         if self.rng.chance(10) {
             // NotAction: applies unless the request's action is listed
             let listed = if aimed {
@@ -938,6 +983,9 @@ impl Gen {
                 (_, None) => format!("arn:aws:s3:::{}*", &bucket[..1]),
             };
         }
+        if !resource.contains(":role/") {
+            return self.other_pattern(resource);
+        }
         // a role ARN
         let role_name = resource.rsplit('/').next().unwrap_or("connector");
         match self.rng.below(100) {
@@ -951,6 +999,35 @@ impl Gen {
             70..=79 => resource.replace(role_name, "conn?ctor"),
             80..=89 => format!("arn:aws:iam::{HOME}:role/${{aws:PrincipalTag/team, 'connector'}}"),
             _ => format!("arn:aws:iam::{HOME}:role/*conn*"),
+        }
+    }
+
+    /// A pattern meant to match the ARN of another service's resource.
+    fn other_pattern(&mut self, resource: &str) -> String {
+        let parts: Vec<&str> = resource.splitn(6, ':').collect();
+        let (service, region, account, rest) = (parts[2], parts[3], parts[4], parts[5]);
+        match self.rng.below(100) {
+            0..=34 => resource.to_string(),
+            35..=49 => "*".to_string(),
+            50..=59 => format!("arn:aws:{service}:*:{account}:*"),
+            60..=69 => {
+                let cut = rest.rfind(['/', ':']).map_or(0, |i| i + 1);
+                format!("arn:aws:{service}:{region}:{account}:{}*", &rest[..cut])
+            }
+            70..=79 => {
+                // `?` in the resource id only: with one in the resource type (`use?/alice`)
+                // iam-simulate 0.1.173 matches nothing, a difference not yet documented
+                let mut chars: Vec<char> = rest.chars().collect();
+                let start = rest.rfind(['/', ':']).map_or(0, |i| i + 1);
+                let at = start + self.rng.below(chars.len() - start);
+                chars[at] = '?';
+                format!(
+                    "arn:aws:{service}:{region}:{account}:{}",
+                    chars.into_iter().collect::<String>()
+                )
+            }
+            80..=89 => format!("arn:aws:{service}:{region}:*:{rest}"),
+            _ => format!("arn:aws:{service}:{region}:{THIRD}:{rest}"),
         }
     }
 
@@ -982,7 +1059,9 @@ impl Gen {
             (s.name, s.ty, s.pool)
         };
         // a service key only where the action has it
-        if name == "sts:ExternalId" && self.case.action != "sts:AssumeRole" {
+        if (name == "sts:ExternalId" && self.case.action != "sts:AssumeRole")
+            || (name == "iam:PassedToService" && self.case.action != "iam:PassRole")
+        {
             return self.condition(hold);
         }
         if self.rng.chance(8) {

@@ -390,6 +390,11 @@ pub const BUCKETS_TAG: &str = "connector-buckets";
 /// another vendor contradicts it.
 pub const VENDOR_TAG: &str = "connector-vendor";
 
+/// The tag naming the AWS services beyond S3 and KMS a connector legitimately uses
+/// (`connector-services=glue,athena`: IAM service prefixes, comma-separated): the
+/// `permissions-beyond-connector` rule leaves them alone.
+pub const SERVICES_TAG: &str = "connector-services";
+
 /// One probe request: what it tried, what the engine predicted, what AWS answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ProbeAction {

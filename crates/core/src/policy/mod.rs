@@ -10,19 +10,26 @@
 //!   on it across identity-based policies, trust policy, permissions boundary and SCPs: the
 //!   ground truth the differential test checks against an independent simulator.
 //! - [`trust`]: external ids and foreign principals; [`s3`]: effective S3 permissions over
-//!   the [`s3_actions`] table.
+//!   the [`s3_actions`] of the reference.
+//! - [`service_reference`]: the AWS Service Authorization Reference for every service (access
+//!   levels, resource types, condition keys), embedded and read lazily.
+//! - [`reach`]: any action of any service, decided on witness resources like S3's;
+//!   [`escalation`]: the published privilege-escalation paths and which ones a role makes.
 
 pub mod adversary;
 pub mod condition;
 pub mod decode;
 pub mod document;
 pub mod duplicates;
+pub mod escalation;
 pub mod eval;
 pub mod guardrails;
 pub mod principal;
+pub mod reach;
 pub mod request;
 pub mod s3;
 pub mod s3_actions;
+pub mod service_reference;
 pub mod services;
 pub mod trust;
 pub mod variables;

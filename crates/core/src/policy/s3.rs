@@ -12,7 +12,7 @@ use super::condition::Truth;
 use super::document::{Effect, Policy, Statement};
 use super::eval::{Request, Scenario, certainly_denied};
 use super::guardrails::Scps;
-use super::s3_actions::{AccessLevel, S3_ACTIONS, S3Action, S3Resource};
+use super::s3_actions::{AccessLevel, S3Action, S3Resource, s3_actions};
 use super::wildcard;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// Fills wildcards when building witnesses. Contains characters valid in bucket names only,
 /// and is long and odd enough that no real bucket name or key pattern matches it by accident.
-const WITNESS: &str = "ca-wildcard-7f1e3b";
+pub(crate) const WITNESS: &str = "ca-wildcard-7f1e3b";
 
 impl S3Action {
     /// `s3:GetObject`
@@ -58,7 +58,7 @@ impl S3Action {
 
 fn qualified_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    NAMES.get_or_init(|| S3_ACTIONS.iter().map(S3Action::qualified).collect())
+    NAMES.get_or_init(|| s3_actions().iter().map(S3Action::qualified).collect())
 }
 
 /// Looks an action up by name (`s3:getobject` or `GetObject`), case-insensitively.
@@ -68,12 +68,12 @@ pub fn s3_action(name: &str) -> Option<&'static S3Action> {
         .filter(|p| p.eq_ignore_ascii_case("s3:"))
         .and_then(|_| name.get(3..))
         .unwrap_or(name);
-    S3_ACTIONS
+    s3_actions()
         .iter()
         .find(|a| a.name.eq_ignore_ascii_case(bare))
 }
 
-/// The S3 actions an action clause grants, as indices into [`S3_ACTIONS`].
+/// The S3 actions an action clause grants, as indices into [`s3_actions`].
 fn actions_of(statement: &Statement) -> Vec<usize> {
     let clause = &statement.action;
     if !clause.negated && clause.items.iter().all(|p| !wildcard::has_wildcard(p)) {
@@ -82,7 +82,7 @@ fn actions_of(statement: &Statement) -> Vec<usize> {
             .items
             .iter()
             .filter_map(|p| s3_action_exact(p))
-            .filter_map(|found| S3_ACTIONS.iter().position(|a| a.name == found.name))
+            .filter_map(|found| s3_actions().iter().position(|a| a.name == found.name))
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -237,6 +237,50 @@ impl Permissions {
         self.scps
             .as_ref()
             .is_none_or(|(scps, who)| scps.blocks(action, resource, who).is_none())
+    }
+
+    /// The Allow statements, `(policy, statement)`, that may grant `action` on `resource` in
+    /// `scenario`, when the role may do it: some Allow may apply, no Deny certainly does, and
+    /// the boundary (if any) allows it too. `None` when the role may not.
+    pub fn allowing(
+        &self,
+        action: &str,
+        resource: &str,
+        scenario: &Scenario,
+    ) -> Option<Vec<(usize, usize)>> {
+        let req = Request {
+            caller: None,
+            action,
+            resource: Some(resource),
+            scenario,
+        };
+        if super::eval::decide(self.statements(), &req) != super::eval::Decision::Allowed {
+            return None;
+        }
+        if let Some(b) = &self.boundary
+            && super::eval::decide(&b.statements, &req) != super::eval::Decision::Allowed
+        {
+            return None;
+        }
+        let used: Vec<(usize, usize)> = self
+            .policies
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, p)| {
+                p.statements
+                    .iter()
+                    .filter(|s| s.effect == Effect::Allow && s.applies(&req).possible())
+                    .map(move |s| (pi, s.index))
+            })
+            .collect();
+        Some(used)
+    }
+
+    /// Does some Allow statement of the role's policies name `action` at all (whatever its
+    /// resource and conditions)? A cheap test before asking about resources.
+    pub fn may_name(&self, action: &str) -> bool {
+        self.statements()
+            .any(|s| s.effect == Effect::Allow && s.action.matches_action(action))
     }
 
     /// How sure the documents are that the role may do `action` on `resource` in `scenario`.
@@ -414,7 +458,7 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
 /// `pattern` with each `*` replaced by `fill` and each `?` by one character of it: `?` matches
 /// exactly one character, so a longer fill would build a resource the pattern does not match
 /// (IAM policy reference, "Resource": wildcards `*` and `?` within any ARN segment).
-fn fill_wildcards(pattern: &str, fill: &str) -> String {
+pub(crate) fn fill_wildcards(pattern: &str, fill: &str) -> String {
     let one = fill.chars().next().unwrap_or('x');
     pattern
         .chars()
@@ -510,7 +554,7 @@ fn candidate_order(
         .collect()
 }
 
-/// An action of a statement: its index in [`S3_ACTIONS`], the action, its qualified name, and
+/// An action of a statement: its index in [`s3_actions`], the action, its qualified name, and
 /// the Denies that may take it away.
 type ActionDenies<'a> = (usize, &'static S3Action, &'a str, Vec<&'a Statement>);
 
@@ -592,7 +636,7 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
             let mut kinds: [Vec<ActionDenies<'_>>; 2] = [Vec::new(), Vec::new()];
             for action_index in actions {
                 let (Some(action), Some(qualified)) = (
-                    S3_ACTIONS.get(action_index),
+                    s3_actions().get(action_index),
                     qualified_names().get(action_index),
                 ) else {
                     continue;
@@ -681,7 +725,7 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
             found.sort_unstable_by_key(|(a, i, _)| (*a, *i));
             for (action_index, i, inside) in found {
                 let (Some(action), Some((witness, bucket, _))) =
-                    (S3_ACTIONS.get(action_index), cands.get(i))
+                    (s3_actions().get(action_index), cands.get(i))
                 else {
                     continue;
                 };

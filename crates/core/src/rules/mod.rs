@@ -6,6 +6,8 @@
 pub mod registry;
 
 mod permissions_admin;
+mod permissions_beyond_connector;
+mod permissions_privilege_escalation;
 mod policy_unparseable;
 mod probe_out_of_scope_access;
 mod probe_static_mismatch;

@@ -2,11 +2,12 @@
 //! Order is the order of the report and of `connector-audit rules`.
 
 use super::{
-    Rule, permissions_admin, policy_unparseable, probe_out_of_scope_access, probe_static_mismatch,
-    probe_unavailable, role_unused, s3_bucket_admin, s3_denied_delete, s3_unexpected_delete,
-    s3_unused_delete, s3_wildcard_bucket, suppression_expired, trust_any_principal,
-    trust_confused_deputy, trust_missing_external_id, trust_unknown_account,
-    trust_unscoped_federation, trust_vendor_mismatch, trust_weak_external_id,
+    Rule, permissions_admin, permissions_beyond_connector, permissions_privilege_escalation,
+    policy_unparseable, probe_out_of_scope_access, probe_static_mismatch, probe_unavailable,
+    role_unused, s3_bucket_admin, s3_denied_delete, s3_unexpected_delete, s3_unused_delete,
+    s3_wildcard_bucket, suppression_expired, trust_any_principal, trust_confused_deputy,
+    trust_missing_external_id, trust_unknown_account, trust_unscoped_federation,
+    trust_vendor_mismatch, trust_weak_external_id,
 };
 
 pub static RULES: &[&Rule] = &[
@@ -21,6 +22,8 @@ pub static RULES: &[&Rule] = &[
     &s3_unused_delete::RULE,
     &s3_bucket_admin::RULE,
     &permissions_admin::RULE,
+    &permissions_privilege_escalation::RULE,
+    &permissions_beyond_connector::RULE,
     &policy_unparseable::RULE,
     &probe_out_of_scope_access::RULE,
     &probe_static_mismatch::RULE,
@@ -84,6 +87,8 @@ mod tests {
             "trust-vendor-mismatch",
             "trust-unknown-account",
             "s3-denied-delete",
+            "permissions-privilege-escalation",
+            "permissions-beyond-connector",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }
