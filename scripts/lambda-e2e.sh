@@ -31,7 +31,7 @@ fail() { echo "lambda e2e: $*" >&2; echo "--- function log" >&2; tail -20 "$work
 # tests/it/org.rs runs that path against an emulated organization)
 expect() {
     case "$1" in
-        scheduled.json | on-demand.json) echo "16 17" ;;
+        scheduled.json | on-demand.json) echo "16 19" ;;
         single-role.json) echo "1 2" ;;
         dry-run.json | probe.json) echo "16 0" ;;
         # audits on IAM change: only the roles concerned (ops-breakglass is no connector role)
@@ -39,7 +39,7 @@ expect() {
         iam-change-detach-role-policy.json | iam-change-tag-role.json) echo "1 2" ;;
         iam-change-put-role-policy.json) echo "1 4" ;;
         iam-change-delete-role-policy.json | iam-change-set-default-policy-version.json) echo "1 1" ;;
-        iam-change-attach-role-policy.json) echo "1 5" ;;
+        iam-change-attach-role-policy.json) echo "1 7" ;;
         iam-change-untag-role.json) echo "0 0" ;;
         iam-change-create-policy-version.json) echo "3 4" ;;
         list-accounts.json) echo "listing" ;;
