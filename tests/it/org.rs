@@ -36,6 +36,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_sts::config::ProvideCredentials as _;
 use connector_audit::app::organization::every_account;
 use connector_audit::app::{Run, Services, Settings, deliver::deliver};
+use connector_audit::audit::AuditOptions;
 use connector_audit::aws::{Clients, SnsSink};
 use connector_audit::lambda::handle;
 use connector_audit::model::{Report, RoleName, Severity};
@@ -280,6 +281,23 @@ async fn organization() -> Org {
     }
 }
 
+/// Every account of the organization audited through the library, four at once, as the
+/// function does: the report, and the run's settings, options and run.
+async fn audit_organization(org: &Org) -> (Report, Settings, AuditOptions, Run) {
+    let run = live_run();
+    let settings = Settings {
+        org_role_name: Some(RoleName::parse(ORG_ROLE).unwrap()),
+        org_concurrency: 4,
+        ..Settings::default()
+    };
+    let options = settings.audit_options(run.change.as_ref(), SuppressionSet::default());
+    let organization = org
+        .clients
+        .organization(Some(RoleName::parse(ORG_ROLE).unwrap()));
+    let report = every_account(&organization, Some(&org.clients), &settings, &options, &run).await;
+    (report, settings, options, run)
+}
+
 fn live_run() -> Run {
     Run::new("org-run", "2026-01-01T00:00:00Z")
 }
@@ -438,17 +456,7 @@ async fn the_library_audits_every_account_and_names_the_one_it_cannot_enter() {
         "{denied:?}"
     );
 
-    let run = live_run();
-    let settings = Settings {
-        org_role_name: Some(RoleName::parse(ORG_ROLE).unwrap()),
-        org_concurrency: 4,
-        ..Settings::default()
-    };
-    let options = settings.audit_options(run.change.as_ref(), SuppressionSet::default());
-    let organization = org
-        .clients
-        .organization(Some(RoleName::parse(ORG_ROLE).unwrap()));
-    let report = every_account(&organization, Some(&org.clients), &settings, &options, &run).await;
+    let (report, settings, options, run) = audit_organization(&org).await;
     assert_org_report(&org, &report);
     let names: Vec<Option<&str>> = report
         .accounts
@@ -882,17 +890,7 @@ async fn the_organizations_guardrails_take_access_away_and_the_report_says_which
         .await
         .unwrap();
 
-    let run = live_run();
-    let settings = Settings {
-        org_role_name: Some(RoleName::parse(ORG_ROLE).unwrap()),
-        org_concurrency: 4,
-        ..Settings::default()
-    };
-    let options = settings.audit_options(run.change.as_ref(), SuppressionSet::default());
-    let organization = org
-        .clients
-        .organization(Some(RoleName::parse(ORG_ROLE).unwrap()));
-    let report = every_account(&organization, Some(&org.clients), &settings, &options, &run).await;
+    let (report, ..) = audit_organization(&org).await;
     assert!(
         !report
             .errors

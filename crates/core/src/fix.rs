@@ -60,6 +60,22 @@ pub(crate) fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option
     }
 }
 
+/// The fixer of the external-id rules: the vendor's external id required on the finding's
+/// statement, exactly (any other condition on the key goes: `...IfExists`, wildcards, `Null`,
+/// a weak value).
+pub fn require_external_id(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+    let Some(st) = statement(doc, input.finding) else {
+        return Vec::new();
+    };
+    set_condition(
+        st,
+        "StringEquals",
+        crate::policy::trust::EXTERNAL_ID,
+        Value::from(EXTERNAL_ID),
+    );
+    vec![external_id_placeholder()]
+}
+
 /// The finding's statement in the document, as an object.
 pub fn statement<'a>(doc: &'a mut Value, finding: &Finding) -> Option<&'a mut Map<String, Value>> {
     let index = finding.statement.as_ref()?.index;

@@ -1,12 +1,10 @@
 //! `trust-missing-external-id` (high): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
-use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::policy::trust::{
     ASSUME_ROLE, EXTERNAL_ID, ExternalIdGap, external_id_gap, foreign_principals, gap_scenario,
 };
-use serde_json::Value;
 use serde_json::json;
 
 pub static RULE: Rule = Rule {
@@ -15,7 +13,7 @@ pub static RULE: Rule = Rule {
     title: "another account can assume the role without the external id",
     doc: DOC,
     check,
-    fix: Some(fix),
+    fix: Some(crate::fix::require_external_id),
 };
 
 pub const DOC: &str = "\
@@ -101,21 +99,6 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         )));
     }
-}
-
-/// The fix: the vendor's external id required, exactly (any other condition on the key
-/// goes: `...IfExists`, wildcards, `Null`).
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(st) = fix::statement(doc, input.finding) else {
-        return Vec::new();
-    };
-    fix::set_condition(
-        st,
-        "StringEquals",
-        EXTERNAL_ID,
-        Value::from(fix::EXTERNAL_ID),
-    );
-    vec![fix::external_id_placeholder()]
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! `trust-weak-external-id` (medium): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label, witnessed};
-use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, PolicyRef, Severity};
 use crate::policy::principal::is_account_id;
 use crate::policy::trust::{ASSUME_ROLE, external_id_gap, foreign_principals, pinned_external_ids};
 use crate::policy::wildcard;
-use serde_json::Value;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -16,7 +14,7 @@ pub static RULE: Rule = Rule {
     title: "the external id is enforced but guessable or shared",
     doc: DOC,
     check,
-    fix: Some(fix),
+    fix: Some(crate::fix::require_external_id),
 };
 
 pub const DOC: &str = "\
@@ -116,20 +114,6 @@ fn check(role: &RoleView<'_>, ctx: &RuleContext, out: &mut Vec<Finding>) {
             "Replace the value with the unique external id the vendor issued for your tenant (or 32 random characters registered with the vendor), one per vendor, under StringEquals without wildcards".to_string(),
         )));
     }
-}
-
-/// The fix: the weak id replaced by the vendor's real one (a long random id it issues).
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(st) = fix::statement(doc, input.finding) else {
-        return Vec::new();
-    };
-    fix::set_condition(
-        st,
-        "StringEquals",
-        crate::policy::trust::EXTERNAL_ID,
-        Value::from(fix::EXTERNAL_ID),
-    );
-    vec![fix::external_id_placeholder()]
 }
 
 #[cfg(test)]
