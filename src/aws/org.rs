@@ -103,6 +103,9 @@ pub struct AwsOrganization {
     management: OnceCell<String>,
     /// Policies already described, by id: the root's are every account's.
     policies: Mutex<HashMap<String, NamedDocument>>,
+    /// Policies already listed, by target and kind: the root and shared OUs are listed once
+    /// per run, not once per account under them.
+    attachments: Mutex<HashMap<(String, PolicyType), Vec<NamedDocument>>>,
 }
 
 impl AwsOrganization {
@@ -114,6 +117,7 @@ impl AwsOrganization {
             caller: OnceCell::new(),
             management: OnceCell::new(),
             policies: Mutex::new(HashMap::new()),
+            attachments: Mutex::new(HashMap::new()),
         }
     }
 
@@ -223,6 +227,15 @@ impl AwsOrganization {
         target: &str,
         kind: PolicyType,
     ) -> Result<Vec<NamedDocument>, AwsError> {
+        let key = (target.to_string(), kind.clone());
+        if let Some(listed) = self
+            .attachments
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+        {
+            return Ok(listed);
+        }
         let mut out = Vec::new();
         let mut pages = client
             .list_policies_for_target()
@@ -265,6 +278,9 @@ impl AwsOrganization {
                 };
                 out.push(doc);
             }
+        }
+        if let Ok(mut cache) = self.attachments.lock() {
+            cache.insert(key, out.clone());
         }
         Ok(out)
     }
