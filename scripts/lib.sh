@@ -9,11 +9,21 @@ free_port() {
 }
 
 # start_moto: sets MOTO_PORT, MOTO_PID and the AWS_* variables the SDK and the CLI read.
+# moto binds a port the kernel chooses (-p 0) and names it in its start-up banner: choosing a
+# free port first and handing it over would race with anything else starting at the same time.
 start_moto() {
     [ -x "$VENV/bin/moto_server" ] || { echo "moto_server not in $VENV: run 'make venv'" >&2; return 1; }
-    MOTO_PORT=$(free_port)
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+    MOTO_LOG_FILE="${MOTO_LOG:-$(mktemp "${TMPDIR:-/tmp}/connector-audit-moto.XXXXXX")}"
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true "$VENV/bin/moto_server" -H 127.0.0.1 -p 0 >"$MOTO_LOG_FILE" 2>&1 &
     MOTO_PID=$!
+    MOTO_PORT=
+    for _ in $(seq 1 600); do
+        MOTO_PORT=$(sed -n 's|.*Running on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$MOTO_LOG_FILE" | head -n 1)
+        [ -n "$MOTO_PORT" ] && break
+        kill -0 "$MOTO_PID" 2>/dev/null || { echo "moto exited: see $MOTO_LOG_FILE" >&2; return 1; }
+        sleep 0.1
+    done
+    [ -n "$MOTO_PORT" ] || { echo "moto did not name its port within 60 s: see $MOTO_LOG_FILE" >&2; return 1; }
     export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
     export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
     export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
@@ -23,7 +33,7 @@ start_moto() {
         if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('$AWS_ENDPOINT_URL/moto-api/', timeout=1)" 2>/dev/null; then
             return 0
         fi
-        kill -0 "$MOTO_PID" 2>/dev/null || { echo "moto exited" >&2; return 1; }
+        kill -0 "$MOTO_PID" 2>/dev/null || { echo "moto exited: see $MOTO_LOG_FILE" >&2; return 1; }
         sleep 0.1
     done
     echo "moto did not answer on port $MOTO_PORT" >&2
@@ -32,6 +42,8 @@ start_moto() {
 
 stop_moto() {
     [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
+    # a log of our own making goes with the server; one the caller named stays
+    [ -z "${MOTO_LOG:-}" ] && [ -n "${MOTO_LOG_FILE:-}" ] && rm -f "$MOTO_LOG_FILE"
     return 0
 }
 

@@ -14,7 +14,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ pub const ACCOUNT: &str = "123456789012";
 pub struct Moto {
     child: Child,
     pub port: u16,
+    recording: PathBuf,
 }
 
 impl Moto {
@@ -46,25 +47,54 @@ impl Moto {
             "{} not found: run `make venv` first (`make test` does), which installs the pinned moto",
             server.display()
         );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto binds a port the kernel chooses (`-p 0`) and says which on stderr: choosing a
+        // free port here and handing it over would race with the other tests' servers, and
+        // a test would then talk to another test's emulator.
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let recording = std::env::temp_dir().join(format!(
+            "connector-audit-moto-recording-{}-{}",
+            std::process::id(),
+            SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let mut child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             // the recorder writes to a file: one per server, not the shared working directory
-            .env(
-                "MOTO_RECORDER_FILEPATH",
-                std::env::temp_dir().join(format!("connector-audit-moto-recording-{port}")),
-            )
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let moto = Moto { child, port };
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // reads the port from the start-up banner, then drains the request log to the end
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                let Ok(line) = line else { break };
+                if let Some(port) = line
+                    .split_once("Running on http://127.0.0.1:")
+                    .and_then(|(_, p)| p.trim().parse::<u16>().ok())
+                {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(port);
+                    }
+                }
+            }
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(port) => port,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("moto did not say which port it listens on within 60 s");
+            }
+        };
+        let moto = Moto {
+            child,
+            port,
+            recording,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if moto
@@ -177,9 +207,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(
-            std::env::temp_dir().join(format!("connector-audit-moto-recording-{}", self.port)),
-        );
+        let _ = std::fs::remove_file(&self.recording);
     }
 }
 
