@@ -73,13 +73,11 @@ impl Moto {
             let mut tx = Some(tx);
             for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
                 let Ok(line) = line else { break };
-                if let Some(port) = line
+                let port = line
                     .split_once("Running on http://127.0.0.1:")
-                    .and_then(|(_, p)| p.trim().parse::<u16>().ok())
-                {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(port);
-                    }
+                    .and_then(|(_, p)| p.trim().parse::<u16>().ok());
+                if let (Some(port), Some(tx)) = (port, tx.take_if(|_| port.is_some())) {
+                    let _ = tx.send(port);
                 }
             }
         });
