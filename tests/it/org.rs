@@ -952,3 +952,251 @@ async fn the_organizations_guardrails_take_access_away_and_the_report_says_which
     );
     assert!(entry("hq-vendor").limited_by.is_empty());
 }
+
+/// The template's state machine, as Step Functions would run it after CloudFormation's
+/// `DefinitionSubstitutions`: JSON text.
+fn state_machine_definition(function_arn: &str, bucket: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let machine = &template["Resources"]["OrgAuditStateMachine"]["Properties"];
+    let substitutions = machine["DefinitionSubstitutions"].as_mapping().unwrap();
+    assert_eq!(
+        substitutions
+            .keys()
+            .filter_map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+        ["Partition", "AuditFunctionArn", "ReportBucket"]
+    );
+    serde_json::to_string(&machine["Definition"])
+        .unwrap()
+        .replace("${Partition}", "aws")
+        .replace("${AuditFunctionArn}", function_arn)
+        .replace("${ReportBucket}", bucket)
+}
+
+/// The payloads the interpreter sent to the function, in the order they reached the emulator.
+fn invocations(recording: &[Value]) -> Vec<Value> {
+    recording
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["url"]
+                    .as_str()
+                    .is_some_and(|u| u.contains("/functions/") && u.ends_with("/invocations"))
+        })
+        .map(|r| {
+            let body = r["body"].as_str().unwrap();
+            let bytes = if r["body_encoded"] == true {
+                aws_smithy_types::base64::decode(body).unwrap()
+            } else {
+                body.as_bytes().to_vec()
+            };
+            serde_json::from_slice(&bytes).unwrap()
+        })
+        .collect()
+}
+
+/// The organization state machine executed once, not only parsed: in moto's Step Functions
+/// interpreter (`execute_state_machine`), whose Lambda tasks reach moto's Docker-free Lambda
+/// (`use_docker: false`). That Lambda answers each invoke from a results queue, which the test
+/// fills with the real handler's answers: first to `list_accounts`, then to each account's
+/// event. The interpreter's own requests are recorded, so the test sees what the state
+/// machine sent: exactly the events the handler answered. The listing, the Distributed Map
+/// (its items, its failure count and tolerance) and the result writer have run.
+///
+/// Limits of the interpreter (moto 5.2.5), asserted where they show: the Map Run's tolerance
+/// is recorded but not enforced, and the result writer writes the manifest only, not the
+/// result files. The states' Lambda retries are not exercised (the Docker-free Lambda never
+/// throttles).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_machine_runs_in_the_emulator_on_the_handlers_answers() {
+    let org = organization().await;
+    let env = [
+        ("FINDINGS_TOPIC_ARN", org.topic.as_str()),
+        ("ORG_AUDIT_ROLE_NAME", ORG_ROLE),
+        ("REPORT_BUCKET", "org-reports"),
+    ];
+    let d = deps(&org.clients, &env);
+
+    // the handler's answers, first
+    let listing = handle(invoke(json!({"list_accounts": true})), &d)
+        .await
+        .unwrap();
+    let events: Vec<Value> = listing["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| json!({"account_id": a["account_id"], "account_name": a["name"], "summary_only": true}))
+        .collect();
+    assert_eq!(events.len(), org.active_accounts().len());
+    let mut sections = Vec::new();
+    for event in &events {
+        let section = handle(invoke(event.clone()), &d).await.unwrap();
+        assert_eq!(section["account_id"], event["account_id"], "{section}");
+        sections.push(section);
+    }
+    drain(&org.sns_conf, &org.queue).await;
+
+    // Step Functions, Lambda and the result bucket: a third emulator, which calls itself
+    let sfn_moto = Moto::start_addressed(&[("MOTO_ENABLE_RECORDING", "True")]);
+    let answer = sfn_moto
+        .http(
+            "POST",
+            "/moto-api/config",
+            r#"{"stepfunctions": {"execute_state_machine": true}, "lambda": {"use_docker": false}}"#,
+        )
+        .unwrap();
+    assert!(answer.contains(" 201 "), "{answer}");
+    let conf = sfn_moto.sdk_config().await;
+    let role = aws_sdk_iam::Client::new(&conf)
+        .create_role()
+        .role_name("org-audit-state-machine")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    let lambda = aws_sdk_lambda::Client::new(&conf);
+    let function = lambda
+        .create_function()
+        .function_name("connector-audit")
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(&role)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                // an empty zip archive: the Docker-free Lambda never runs the code
+                .zip_file(aws_smithy_types::Blob::new(
+                    [b"PK\x05\x06".as_slice(), &[0u8; 18]].concat(),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap();
+    let s3 = s3_client(&conf);
+    s3.create_bucket()
+        .bucket("org-reports")
+        .send()
+        .await
+        .unwrap();
+    let sfn = aws_sdk_sfn::Client::new(&conf);
+    let machine = sfn
+        .create_state_machine()
+        .name("connector-audit-org-audit")
+        .definition(state_machine_definition(&function, "org-reports"))
+        .role_arn(&role)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+
+    // one execution: the listing's answer, then one answer per account (the Map may invoke in
+    // any order; each answer is one account's section, so any pairing is a valid run)
+    let run = |answers: Vec<String>, name: &'static str| {
+        let sfn = sfn.clone();
+        let machine = machine.clone();
+        let sfn_moto = &sfn_moto;
+        async move {
+            let results = json!({"results": answers}).to_string();
+            let queued = sfn_moto
+                .http("POST", "/moto-api/static/lambda-simple/response", &results)
+                .unwrap();
+            assert!(queued.contains(" 201 "), "{queued}");
+            sfn_moto.start_recording();
+            let execution = sfn
+                .start_execution()
+                .state_machine_arn(&machine)
+                .name(name)
+                .input("{}")
+                .send()
+                .await
+                .unwrap()
+                .execution_arn;
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            let described = loop {
+                let d = sfn
+                    .describe_execution()
+                    .execution_arn(&execution)
+                    .send()
+                    .await
+                    .unwrap();
+                if d.status != aws_sdk_sfn::types::ExecutionStatus::Running {
+                    break d;
+                }
+                assert!(std::time::Instant::now() < deadline, "still running");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            let recording = sfn_moto.recording();
+            let map_runs = sfn
+                .list_map_runs()
+                .execution_arn(&execution)
+                .send()
+                .await
+                .unwrap()
+                .map_runs;
+            assert_eq!(map_runs.len(), 1);
+            let map_run = sfn
+                .describe_map_run()
+                .map_run_arn(&map_runs[0].map_run_arn)
+                .send()
+                .await
+                .unwrap();
+            (described, map_run, invocations(&recording))
+        }
+    };
+    let mut answers = vec![listing.to_string()];
+    answers.extend(sections.iter().map(Value::to_string));
+    let (described, map_run, sent) = run(answers, "every-account").await;
+    assert_eq!(
+        described.status,
+        aws_sdk_sfn::types::ExecutionStatus::Succeeded,
+        "{described:?}"
+    );
+    // what the state machine sent is what the handler answered: the listing request first,
+    // then each account's event once
+    assert_eq!(sent.first(), Some(&json!({"list_accounts": true})));
+    let sent_events: BTreeSet<String> = sent[1..].iter().map(Value::to_string).collect();
+    let fed: BTreeSet<String> = events.iter().map(Value::to_string).collect();
+    assert_eq!(sent.len(), events.len() + 1);
+    assert_eq!(sent_events, fed);
+    // the Distributed Map ran one child per account, with the template's tolerance
+    let counts = map_run.item_counts.unwrap();
+    assert_eq!(
+        (counts.total, counts.succeeded, counts.failed),
+        (events.len() as i64, events.len() as i64, 0)
+    );
+    assert_eq!(map_run.tolerated_failure_percentage, 10.0);
+    assert_eq!(map_run.max_concurrency, 20);
+    // the result writer's manifest, where the execution's output says
+    let output: Value = serde_json::from_str(described.output.as_deref().unwrap()).unwrap();
+    let key = output["ResultWriterDetails"]["Key"].as_str().unwrap();
+    assert_eq!(output["ResultWriterDetails"]["Bucket"], "org-reports");
+    assert!(
+        key.starts_with("org-runs/") && key.ends_with("/manifest.json"),
+        "{key}"
+    );
+    let manifest: Value = serde_json::from_slice(&object(&s3, "org-reports", key).await).unwrap();
+    assert_eq!(manifest["MapRunArn"], map_run.map_run_arn);
+
+    // an account whose answer exceeds Lambda's 6 MB is a failed item, counted, not lost
+    let mut answers = vec![listing.to_string()];
+    answers.extend(sections[1..].iter().map(Value::to_string));
+    answers.push("x".repeat(6_000_001));
+    let (_, map_run, sent) = run(answers, "one-account-fails").await;
+    let counts = map_run.item_counts.unwrap();
+    assert_eq!(
+        (counts.total, counts.succeeded, counts.failed),
+        (events.len() as i64, events.len() as i64 - 1, 1)
+    );
+    assert_eq!(sent.len(), events.len() + 1);
+}

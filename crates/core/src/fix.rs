@@ -21,8 +21,10 @@ pub struct FixInput<'a> {
 }
 
 /// Changes the document (`Statement` as written: one object or a list) so that the finding
-/// clears; returns the placeholders it wrote. A fixer that cannot help leaves it unchanged.
-pub type Fixer = fn(&FixInput<'_>, &mut Value) -> Vec<Placeholder>;
+/// clears; returns the placeholders it wrote. A fixer that cannot clear the finding in this
+/// document alone (its statement is not there, or what makes it lies in other documents too)
+/// returns None: the finding then gets no fix, even when other findings change the document.
+pub type Fixer = fn(&FixInput<'_>, &mut Value) -> Option<Vec<Placeholder>>;
 
 pub const EXTERNAL_ID: &str = "<VENDOR_EXTERNAL_ID>";
 pub const PRINCIPAL: &str = "<VENDOR_PRINCIPAL_ARN>";
@@ -63,17 +65,15 @@ pub(crate) fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option
 /// The fixer of the external-id rules: the vendor's external id required on the finding's
 /// statement, exactly (any other condition on the key goes: `...IfExists`, wildcards, `Null`,
 /// a weak value).
-pub fn require_external_id(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(st) = statement(doc, input.finding) else {
-        return Vec::new();
-    };
+pub fn require_external_id(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let st = statement(doc, input.finding)?;
     set_condition(
         st,
         "StringEquals",
         crate::policy::trust::EXTERNAL_ID,
         Value::from(EXTERNAL_ID),
     );
-    vec![external_id_placeholder()]
+    Some(vec![external_id_placeholder()])
 }
 
 /// The finding's statement in the document, as an object.
@@ -376,6 +376,173 @@ fn fill_key(k: &str, values: &BTreeMap<String, String>) -> String {
     values.iter().fold(k.to_string(), |k, (token, value)| {
         k.replace(token.as_str(), value)
     })
+}
+
+/// Which actions a fixer takes out: `(qualified action, the statement's resources are a
+/// wildcard)`. Actions are named as the service authorization reference spells them.
+pub type Objectionable<'a> = &'a dyn Fn(&str, bool) -> bool;
+
+/// Does this action element grant an objectionable action (or, negated, not exclude one)?
+fn clause_hits(clause: &Clause<String>, wild: bool, objectionable: Objectionable<'_>) -> bool {
+    crate::policy::service_reference::services_of(clause)
+        .into_iter()
+        .any(|service| {
+            service
+                .matching(clause)
+                .any(|(_, q)| objectionable(q, wild))
+        })
+}
+
+/// Are the written resources of a statement a wildcard (`*` anywhere, or `NotResource`)?
+fn wild_resources(st: &Map<String, Value>) -> bool {
+    st.contains_key("NotResource")
+        || items(st.get("Resource"))
+            .iter()
+            .any(|r| wildcard::has_wildcard(r))
+}
+
+/// Takes the objectionable actions out of every Allow statement of the document: literal
+/// names go; a wildcard of one service that matches any of them goes too, or, for a service
+/// the connector uses (`kept`), becomes that service's actions it matched less the
+/// objectionable ones; `*`, wildcards across services and `NotAction` are expanded into the
+/// S3 actions the connector's declared access needs. A statement left without actions keeps
+/// an empty `Action` list (it grants nothing; [`crate::rules::attach_fixes`] removes it from
+/// the corrected document). Returns whether anything changed.
+pub fn remove_actions(
+    doc: &mut Value,
+    access: Option<Access>,
+    objectionable: Objectionable<'_>,
+    kept: &dyn Fn(&str) -> bool,
+) -> bool {
+    let statements: Vec<&mut Value> = match doc.get_mut("Statement") {
+        Some(Value::Array(list)) => list.iter_mut().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => return false,
+    };
+    let mut changed = false;
+    for st in statements.into_iter().filter_map(Value::as_object_mut) {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let wild = wild_resources(st);
+        let negated = st.contains_key("NotAction");
+        let written = items(st.get(if negated { "NotAction" } else { "Action" }));
+        let hits = |items: Vec<String>, negated: bool| {
+            clause_hits(&Clause { negated, items }, wild, objectionable)
+        };
+        if !hits(written.clone(), negated) {
+            continue;
+        }
+        let s3_declared = |clause: &Clause<String>, out: &mut Vec<String>| {
+            for a in s3_actions().iter() {
+                let q = a.qualified();
+                if clause.matches_action(&q)
+                    && declared(a, access)
+                    && !objectionable(&q, wild)
+                    && !out.iter().any(|o| o.eq_ignore_ascii_case(&q))
+                {
+                    out.push(q);
+                }
+            }
+        };
+        let mut out: Vec<String> = Vec::new();
+        if negated {
+            s3_declared(
+                &Clause {
+                    negated,
+                    items: written,
+                },
+                &mut out,
+            );
+        } else {
+            for item in written {
+                if !hits(vec![item.clone()], false) {
+                    if !out.iter().any(|o| o.eq_ignore_ascii_case(&item)) {
+                        out.push(item);
+                    }
+                    continue;
+                }
+                let one_service = item
+                    .split_once(':')
+                    .map(|(prefix, _)| prefix.to_ascii_lowercase())
+                    .filter(|prefix| !wildcard::has_wildcard(prefix) && prefix != "s3");
+                if let Some(prefix) = one_service {
+                    if let Some(service) = crate::policy::service_reference::service(&prefix)
+                        && kept(service.prefix)
+                    {
+                        let clause = Clause {
+                            negated: false,
+                            items: vec![item.clone()],
+                        };
+                        for (_, q) in service.matching(&clause) {
+                            if !objectionable(q, wild)
+                                && !out.iter().any(|o| o.eq_ignore_ascii_case(q))
+                            {
+                                out.push(q.to_string());
+                            }
+                        }
+                    }
+                    continue; // a service the connector does not use goes whole
+                }
+                s3_declared(
+                    &Clause {
+                        negated: false,
+                        items: vec![item],
+                    },
+                    &mut out,
+                );
+            }
+        }
+        st.remove("NotAction");
+        st.insert("Action".into(), json!(out));
+        changed = true;
+    }
+    changed
+}
+
+/// Does a document of the role other than `except` grant an objectionable action? Then a
+/// fix of `except` alone cannot clear a finding about them.
+pub fn granted_elsewhere(
+    view: &RoleView<'_>,
+    except: &PolicyRef,
+    objectionable: Objectionable<'_>,
+) -> bool {
+    view.permissions
+        .policies()
+        .iter()
+        .enumerate()
+        .filter(|(pi, _)| view.policy_ref(*pi) != *except)
+        .flat_map(|(_, p)| p.statements.iter())
+        .filter(|s| s.effect == crate::policy::Effect::Allow)
+        .any(|s| {
+            let wild = s
+                .resource
+                .as_ref()
+                .is_none_or(|r| r.negated || r.items.iter().any(|i| wildcard::has_wildcard(i)));
+            clause_hits(&s.action, wild, objectionable)
+        })
+}
+
+/// Removes the statements a fixer emptied (an empty `Action` list): they grant nothing.
+/// False when every statement was emptied: IAM refuses a policy without statements (the team
+/// should detach or delete it instead), so there is no corrected document to offer.
+pub fn compact(doc: &mut Value) -> bool {
+    let emptied = |v: &Value| {
+        v.get("Action")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+    };
+    match doc.get_mut("Statement") {
+        Some(Value::Array(list)) => {
+            if list.iter().all(emptied) {
+                return false;
+            }
+            list.retain(|s| !emptied(s));
+            true
+        }
+        Some(one) => !emptied(one),
+        None => true,
+    }
 }
 
 #[cfg(test)]

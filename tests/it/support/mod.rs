@@ -38,6 +38,32 @@ impl Moto {
 
     /// Like [`Moto::start`], with extra environment for the server (e.g. request recording).
     pub fn start_with(env: &[(&str, &str)]) -> Moto {
+        Moto::spawn(0, env).expect("moto exited before it listened")
+    }
+
+    /// Like [`Moto::start_with`], on a port it knows in advance (`MOTO_PORT`): a server that
+    /// calls itself (Step Functions' interpreter invoking Lambda and writing to S3) needs it.
+    /// A port taken in between makes moto exit; another one is tried.
+    pub fn start_addressed(env: &[(&str, &str)]) -> Moto {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let port_text = port.to_string();
+            let mut with_port = env.to_vec();
+            with_port.push(("MOTO_PORT", &port_text));
+            if let Some(moto) = Moto::spawn(port, &with_port) {
+                return moto;
+            }
+        }
+        panic!("moto could not listen on a port it was given, five times");
+    }
+
+    /// Starts moto on `port` (0: one the kernel chooses) and waits until it answers; None when
+    /// it exits before it listens (its port was taken).
+    fn spawn(port: u16, env: &[(&str, &str)]) -> Option<Moto> {
         let venv = std::env::var("CONNECTOR_AUDIT_VENV")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
@@ -47,9 +73,9 @@ impl Moto {
             "{} not found: run `make venv` first (`make test` does), which installs the pinned moto",
             server.display()
         );
-        // moto binds a port the kernel chooses (`-p 0`) and says which on stderr: choosing a
-        // free port here and handing it over would race with the other tests' servers, and
-        // a test would then talk to another test's emulator.
+        // moto says on stderr which port it listens on. Tests let it choose (`-p 0`): choosing
+        // a free port here and handing it over would race with the other tests' servers, and a
+        // test would then talk to another test's emulator.
         static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let recording = std::env::temp_dir().join(format!(
             "connector-audit-moto-recording-{}-{}",
@@ -57,7 +83,7 @@ impl Moto {
             SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let mut child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", "0"])
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             // the recorder writes to a file: one per server, not the shared working directory
             .env("MOTO_RECORDER_FILEPATH", &recording)
@@ -82,8 +108,14 @@ impl Moto {
             }
         });
         let port = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(port) => port,
-            Err(_) => {
+            Ok(listening) if port == 0 || listening == port => listening,
+            Ok(listening) => panic!("moto listens on {listening}, not on {port}"),
+            // the banner never came: moto exited
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let _ = child.wait();
+                return None;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
                 panic!("moto did not say which port it listens on within 60 s");
             }
@@ -99,7 +131,7 @@ impl Moto {
                 .http("GET", "/moto-api/", "")
                 .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
             {
-                return moto;
+                return Some(moto);
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -70,6 +70,7 @@ pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
         };
         let before = doc.clone();
         let mut placeholders = Vec::new();
+        let mut fixed = Vec::new();
         let mut order = indices.clone();
         order.sort_by_key(|i| {
             findings
@@ -81,9 +82,12 @@ pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
             let Some(fixer) = registry::find(&f.rule).and_then(|r| r.fix) else {
                 continue;
             };
-            placeholders.extend(fixer(&crate::fix::FixInput { view, finding: f }, &mut doc));
+            if let Some(wrote) = fixer(&crate::fix::FixInput { view, finding: f }, &mut doc) {
+                placeholders.extend(wrote);
+                fixed.push(*i);
+            }
         }
-        if doc == before {
+        if doc == before || !crate::fix::compact(&mut doc) {
             continue;
         }
         placeholders.sort();
@@ -93,7 +97,7 @@ pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
             document: doc,
             placeholders,
         };
-        for i in indices {
+        for i in &fixed {
             if let Some(f) = findings.get_mut(*i) {
                 f.fix = Some(fix.clone());
             }

@@ -1,11 +1,12 @@
 //! `permissions-beyond-connector` (high): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, Severity};
 use crate::policy::eval::Scenario;
 use crate::policy::reach::Granted;
 use crate::policy::service_reference::{self, AccessLevel};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub static RULE: Rule = Rule {
@@ -14,7 +15,7 @@ pub static RULE: Rule = Rule {
     title: "the role can change other services or read secrets",
     doc: DOC,
     check,
-    fix: None,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -223,6 +224,34 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         evidence,
         remediation,
     ));
+}
+
+/// The fix: every action the rule objects to taken out of the document's Allow statements
+/// (the other services' changes and secret reads, `kms:Decrypt` on keys nobody named);
+/// `*` and `NotAction` become the S3 actions the connector's declared access needs. Only when
+/// no other document of the role grants such an action: otherwise this one alone does not
+/// clear the finding.
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let declared = input.view.declared_services();
+    let objectionable = |action: &str, wild: bool| {
+        let Some((service, a)) = service_reference::action(action) else {
+            return false;
+        };
+        if action.eq_ignore_ascii_case("kms:Decrypt") {
+            return wild && !declared.contains_key("kms");
+        }
+        let judged =
+            !CONNECTOR_SERVICES.contains(&service.prefix) && !declared.contains_key(service.prefix);
+        judged
+            && (a.access.changes() || SECRET_READS.iter().any(|s| s.eq_ignore_ascii_case(action)))
+    };
+    if fix::granted_elsewhere(input.view, &input.finding.policy, &objectionable) {
+        return None;
+    }
+    // what another finding's fix already took out counts: the document is cleared either way
+    let kept = |prefix: &str| CONNECTOR_SERVICES.contains(&prefix) || declared.contains_key(prefix);
+    fix::remove_actions(doc, input.view.access, &objectionable, &kept);
+    Some(Vec::new())
 }
 
 /// Adds a granted action to its service's entry: an access level (with the action as an

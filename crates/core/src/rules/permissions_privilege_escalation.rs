@@ -1,6 +1,7 @@
 //! `permissions-privilege-escalation` (critical): see [`DOC`].
 
 use super::{RoleView, Rule, RuleContext, statement_label};
+use crate::fix::{self, FixInput, Placeholder};
 use crate::model::{Finding, Severity};
 use crate::policy::escalation::{Found, paths};
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ pub static RULE: Rule = Rule {
     title: "the role can raise its own or another principal's privileges",
     doc: DOC,
     check,
-    fix: None,
+    fix: Some(fix),
 };
 
 pub const DOC: &str = "\
@@ -105,6 +106,44 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         evidence,
         remediation,
     ));
+}
+
+/// The fix: a step of every path found taken out of the document's Allow statements (`*` and
+/// `NotAction` become the S3 actions the connector's declared access needs). Only
+/// when no other document of the role grants one of them: otherwise this one alone does not
+/// clear the finding.
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    // a path is broken by one missing step: its IAM and STS steps go (passing a role,
+    // writing a policy) and the service it passes a role to keeps its other actions; a path
+    // of other steps only (changing a function's code) loses them all
+    let mut actions: Vec<&str> = Vec::new();
+    for path in input.finding.evidence.get("paths")?.as_array()? {
+        let steps: Vec<&str> = path
+            .get("actions")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let identity: Vec<&str> = steps
+            .iter()
+            .copied()
+            .filter(|a| a.starts_with("iam:") || a.starts_with("sts:"))
+            .collect();
+        actions.extend(if identity.is_empty() { steps } else { identity });
+    }
+    if actions.is_empty() {
+        return None;
+    }
+    let objectionable =
+        |action: &str, _wild: bool| actions.iter().any(|a| a.eq_ignore_ascii_case(action));
+    if fix::granted_elsewhere(input.view, &input.finding.policy, &objectionable) {
+        return None;
+    }
+    // what another finding's fix already took out counts: the document is cleared either way
+    let declared = input.view.declared_services();
+    let kept = |prefix: &str| matches!(prefix, "s3" | "kms") || declared.contains_key(prefix);
+    fix::remove_actions(doc, input.view.access, &objectionable, &kept);
+    Some(Vec::new())
 }
 
 /// One path, compactly: its id, its actions, the statements that grant them (`policy#index`),

@@ -71,11 +71,10 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// The fix: the bucket-administration actions taken out (wildcards expanded into the
 /// declared access).
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    if let Some(st) = fix::statement(doc, input.finding) {
-        fix::narrow_actions(st, input.view.access, |a| a.is_bucket_admin());
-    }
-    Vec::new()
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let st = fix::statement(doc, input.finding)?;
+    fix::narrow_actions(st, input.view.access, |a| a.is_bucket_admin());
+    Some(Vec::new())
 }
 
 #[cfg(test)]

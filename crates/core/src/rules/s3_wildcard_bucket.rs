@@ -90,13 +90,11 @@ pub(crate) fn join_short(names: &BTreeSet<String>) -> String {
 }
 
 /// The fix: the wildcard buckets replaced by the connector's own.
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(st) = fix::statement(doc, input.finding) else {
-        return Vec::new();
-    };
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let st = fix::statement(doc, input.finding)?;
     let (buckets, placeholders) = fix::buckets(input);
     fix::name_buckets(st, &buckets);
-    placeholders
+    Some(placeholders)
 }
 
 #[cfg(test)]

@@ -101,10 +101,8 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 /// The fix: the vendor's principal instead of `*` (or of `NotPrincipal`), with its external id.
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(st) = fix::statement(doc, input.finding) else {
-        return Vec::new();
-    };
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let st = fix::statement(doc, input.finding)?;
     let vendor = serde_json::json!({ "AWS": fix::PRINCIPAL });
     if st.remove("NotPrincipal").is_some() {
         st.insert("Principal".into(), vendor);
@@ -140,7 +138,7 @@ fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
         );
         placeholders.push(fix::external_id_placeholder());
     }
-    placeholders
+    Some(placeholders)
 }
 
 #[cfg(test)]

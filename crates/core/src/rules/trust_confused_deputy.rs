@@ -99,17 +99,16 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 /// The fix: the service may act only for this account (`aws:SourceAccount`).
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
     let account = input.view.account_id().to_string();
-    if let Some(st) = fix::statement(doc, input.finding) {
-        fix::set_condition(
-            st,
-            "StringEquals",
-            "aws:SourceAccount",
-            Value::from(account),
-        );
-    }
-    Vec::new()
+    let st = fix::statement(doc, input.finding)?;
+    fix::set_condition(
+        st,
+        "StringEquals",
+        "aws:SourceAccount",
+        Value::from(account),
+    );
+    Some(Vec::new())
 }
 
 #[cfg(test)]

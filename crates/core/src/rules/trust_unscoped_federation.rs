@@ -193,19 +193,14 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 /// The fix: the claim that names the vendor's identity pinned, exactly.
-fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
-    let Some(m) = input
+fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
+    let m = input
         .finding
         .evidence
         .get("provider")
         .and_then(|p| p.as_str())
-        .and_then(model)
-    else {
-        return Vec::new();
-    };
-    let Some(st) = fix::statement(doc, input.finding) else {
-        return Vec::new();
-    };
+        .and_then(model)?;
+    let st = fix::statement(doc, input.finding)?;
     let claim = m.fix_key.rsplit(':').next().unwrap_or("sub");
     let token = match claim {
         "sub" => "<OIDC_SUBJECT>".to_string(),
@@ -213,14 +208,14 @@ fn fix(input: &FixInput<'_>, doc: &mut Value) -> Vec<Placeholder> {
         other => format!("<{}>", other.to_ascii_uppercase()),
     };
     fix::set_condition(st, "StringEquals", &m.fix_key, Value::from(token.clone()));
-    vec![Placeholder {
+    Some(vec![Placeholder {
         token,
         what: format!(
             "the exact `{claim}` claim of the vendor's identity at {} (`{}`)",
             m.party, m.fix_key
         ),
         find: "the vendor's set-up page (its service account, workload or client id); for an EKS service account, `system:serviceaccount:<namespace>:<name>`".into(),
-    }]
+    }])
 }
 
 #[cfg(test)]
