@@ -4,11 +4,13 @@
 #               (against moto; the IAM decisions against an independent simulator, 2,000 cases),
 #               template lint, sam build, the built bootstrap driven end to end
 #   make difftest  the differential test of the IAM evaluator alone, 100,000 cases
-# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt.
+# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt,
+# requirements-cli.txt (the AWS CLI).
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 LINT_VENV := .venv-lint
+CLI_VENV := .venv-cli
 SIMULATOR := tests/simulator
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
@@ -23,6 +25,13 @@ $(VENV)/.installed: requirements-dev.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	touch $@
+
+# the AWS CLI the fix tests apply `apply.sh` with (against the emulator)
+$(CLI_VENV)/.installed: requirements-cli.txt
+	rm -rf $(CLI_VENV)
+	$(PYTHON) -m venv $(CLI_VENV)
+	$(CLI_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-cli.txt
 	touch $@
 
 $(LINT_VENV)/.installed: requirements-lint.txt
@@ -61,8 +70,8 @@ layers:
 # the application's unit tests (in-memory ports), the emulator integration tests (one
 # binary, tests/it, with the differential test's 2,000 cases), the binaries and the doc
 # examples (examples/ are built too)
-unit: venv simulator
-	$(CARGO) test --locked --workspace
+unit: venv $(CLI_VENV)/.installed simulator
+	CONNECTOR_AUDIT_CLI_VENV=$(CURDIR)/$(CLI_VENV) $(CARGO) test --locked --workspace
 
 # the request evaluator against the independent simulator, 100,000 generated cases; prints the
 # agreement, the documented divergences (tests/simulator/DIVERGENCES.md) and the disagreements

@@ -322,3 +322,135 @@ async fn the_cli_audits_the_live_account_and_publishes() {
     assert_eq!(report.summary.roles_audited, 16);
     assert!(String::from_utf8_lossy(&out.stderr).contains("publishing the findings failed"));
 }
+
+/// The fixes applied as a team would apply them: `audit --fixes DIR` against the emulated demo
+/// account, every placeholder filled with a strong value, the generated `apply.sh` run with the
+/// pinned AWS CLI (`requirements-cli.txt`, `make test` installs it) against the emulator, and
+/// the account audited again: each fixed finding is gone and no role has a finding of a rule it
+/// did not have before (by rule: a corrected AWS managed policy comes back as an inline one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_script_applies_the_fixes_and_they_clear_the_findings() {
+    let (moto, _conf, _clients, _topic, _queue) = demo_account().await;
+    let cli_venv = std::env::var("CONNECTOR_AUDIT_CLI_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-cli"));
+    assert!(
+        cli_venv.join("bin/aws").exists(),
+        "{} has no AWS CLI: run `make .venv-cli/.installed` (`make test` does)",
+        cli_venv.display()
+    );
+    let dir = std::env::temp_dir().join(format!(
+        "connector-audit-apply-{}-{}",
+        std::process::id(),
+        moto.port
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let with_aws = |c: &mut std::process::Command| {
+        c.env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE");
+    };
+    let audit = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_connector-audit"));
+        c.args(["audit", "--region", "us-east-1", "--format", "json"])
+            .args(args);
+        with_aws(&mut c);
+        let out = c.output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Report>(&out.stdout).unwrap()
+    };
+    let before = audit(&["--fixes", dir.to_str().unwrap()]);
+    let fixed: Vec<&connector_audit::model::Finding> =
+        before.findings.iter().filter(|f| f.fix.is_some()).collect();
+    assert!(fixed.len() >= 10, "only {} fixed findings", fixed.len());
+
+    // the team's part: the placeholders, filled with valid, strong values
+    let values = [
+        (
+            "<VENDOR_EXTERNAL_ID>",
+            "kT7vQ2mX9pL4wR8zN3cF6hJ1sD5gB0yE".to_string(),
+        ),
+        (
+            "<VENDOR_PRINCIPAL_ARN>",
+            format!("arn:aws:iam::{}:role/connector-gateway", support::ACCOUNT),
+        ),
+        (
+            "<OIDC_SUBJECT>",
+            "system:serviceaccount:connector:reader".into(),
+        ),
+        (
+            "<OIDC_AUDIENCE>",
+            "us-east-1:2b7c9e4f-1a3d-4e5f-8a6b-9c0d1e2f3a4b".into(),
+        ),
+        ("<BUCKET>", "acme-connector-data".into()),
+    ];
+    let mut documents = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            for (token, value) in &values {
+                text = text.replace(token, value);
+            }
+            std::fs::write(&path, text).unwrap();
+            documents += 1;
+        }
+    }
+    assert!(documents >= 8, "{documents} corrected documents");
+
+    let mut apply = std::process::Command::new("sh");
+    apply.arg(dir.join("apply.sh")).env(
+        "PATH",
+        format!("{}:/usr/bin:/bin", cli_venv.join("bin").display()),
+    );
+    with_aws(&mut apply);
+    let applied = apply.output().unwrap();
+    assert!(
+        applied.status.success(),
+        "apply.sh: {}\n{}",
+        String::from_utf8_lossy(&applied.stdout),
+        String::from_utf8_lossy(&applied.stderr)
+    );
+
+    let after = audit(&[]);
+    let key = |f: &connector_audit::model::Finding| {
+        (
+            f.role_arn.clone(),
+            f.rule.clone(),
+            f.policy.to_string(),
+            f.statement.as_ref().map(|s| s.index),
+        )
+    };
+    let now: std::collections::BTreeSet<_> = after.findings.iter().map(key).collect();
+    for f in &fixed {
+        assert!(
+            !now.contains(&key(f)),
+            "the fix of {} on {} did not clear it",
+            f.rule,
+            f.role_name
+        );
+    }
+    let was: std::collections::BTreeSet<(String, String)> = before
+        .findings
+        .iter()
+        .map(|f| (f.role_arn.clone(), f.rule.clone()))
+        .collect();
+    for f in &after.findings {
+        assert!(
+            was.contains(&(f.role_arn.clone(), f.rule.clone())),
+            "the fixes opened {} on {}: {}",
+            f.rule,
+            f.role_name,
+            f.message
+        );
+    }
+    assert!(after.findings.len() < before.findings.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
