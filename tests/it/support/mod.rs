@@ -38,9 +38,7 @@ impl Moto {
 
     /// Like [`Moto::start`], with extra environment for the server (e.g. request recording).
     pub fn start_with(env: &[(&str, &str)]) -> Moto {
-        let venv = std::env::var("CONNECTOR_AUDIT_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+        let venv = venv();
         let server = venv.join("bin/moto_server");
         assert!(
             server.exists(),
@@ -207,6 +205,14 @@ impl Drop for Moto {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.recording);
     }
+}
+
+/// The project's Python venv (`CONNECTOR_AUDIT_VENV`, else `.venv`): moto, and the Python
+/// `jsonschema` the SARIF tests validate with.
+pub fn venv() -> PathBuf {
+    std::env::var("CONNECTOR_AUDIT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
 }
 
 pub fn fixture(name: &str) -> PathBuf {
