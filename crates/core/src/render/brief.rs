@@ -94,6 +94,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_line_per_finding_and_the_roles_that_passed() {
+        let dump = r#"{"RoleDetailList": [
+            {"RoleName": "open", "Arn": "arn:aws:iam::123456789012:role/open",
+             "Tags": [{"Key": "connector", "Value": "acme"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": "sts:AssumeRole"}}},
+            {"RoleName": "clean", "Arn": "arn:aws:iam::123456789012:role/clean",
+             "Tags": [{"Key": "connector", "Value": "acme"}],
+             "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow",
+                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}}}]}"#;
+        let inventory = crate::dump::parse_dump(dump).unwrap();
+        let report = crate::audit::audit(
+            inventory,
+            &crate::audit::AuditOptions::default(),
+            crate::model::Source::File,
+            "2026-01-01T00:00:00Z".into(),
+        );
+        let text = brief(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("2 connector role(s) audited | source file"),
+            "{text}"
+        );
+        let findings: Vec<&&str> = lines.iter().filter(|l| l.starts_with("CRITICAL")).collect();
+        assert_eq!(findings.len(), 1, "{text}");
+        assert!(findings[0].contains("trust-any-principal") && findings[0].contains("open"));
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= LINE_CHARS),
+            "{text}"
+        );
+        assert!(
+            text.contains("Passed: 1 role(s) with no finding: clean"),
+            "{text}"
+        );
+        assert!(text.contains("Findings: 1 critical"), "{text}");
+    }
+
+    #[test]
     fn long_messages_are_cut_on_one_line() {
         assert_eq!(cut("a  b\nc", 10), "a b c");
         assert_eq!(cut(&"x".repeat(20), 5), "xxxx…");
