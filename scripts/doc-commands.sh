@@ -9,6 +9,7 @@
 #   - `make TARGET` must be a target of the Makefile (`make -n`; `make test` runs them all);
 #   - anything else (aws, sam deploy, pip, rustup) needs a real AWS account or the network:
 #     listed, and checked by `bash -n` only.
+# Then every relative link between README.md and docs/ must land on a file and heading.
 # Blocks marked ```text, ```json, ... are output or data, not commands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -116,5 +117,26 @@ while IFS=$'\t' read -r kind where command rest; do
             ;;
     esac
 done <"$work/commands"
+# and every relative link between them lands on a file and heading that exist (the reference
+# moved out of README into docs/: no link may be left pointing at the old place)
+python3 - README.md docs/*.md <<'PY' || failed=$((failed + 1))
+import os, re, sys
+def anchors(path):
+    return {re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+            for m in re.finditer(r"^#+ (.*)$", open(path).read(), re.M)}
+bad = 0
+for f in sys.argv[1:]:
+    for m in re.finditer(r"\]\(([^)#\s]*)(#[^)\s]*)?\)", open(f).read()):
+        target, anchor = m.group(1), m.group(2)
+        if target.startswith(("http:", "https:")):
+            continue
+        path = os.path.normpath(os.path.join(os.path.dirname(f), target)) if target else f
+        if not os.path.exists(path):
+            print(f"FAIL {f}: link to a missing file: {target}", file=sys.stderr); bad += 1
+        elif anchor and path.endswith(".md") and anchor[1:] not in anchors(path):
+            print(f"FAIL {f}: link to a missing heading: {target}{anchor}", file=sys.stderr); bad += 1
+print(f"  links  README.md and docs/: {'all land' if not bad else str(bad) + ' broken'}")
+sys.exit(1 if bad else 0)
+PY
 echo "doc commands: $ran run, $made make targets, $listed not runnable here, $failed failed"
 [ "$failed" -eq 0 ] && [ "$ran" -ge 3 ]
