@@ -104,6 +104,16 @@ pub const CREDENTIAL_CHAIN: &str = "environment variables AWS_ACCESS_KEY_ID/AWS_
 the profile (AWS_PROFILE or --profile, else `default`) in ~/.aws/credentials and ~/.aws/config, \
 web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint, EC2 instance metadata";
 
+/// Why a run could not start: the credential chain gave nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("no AWS credentials found (looked in: {chain})", chain = CREDENTIAL_CHAIN)]
+    NotFound,
+    /// The chain's error, as one line of causes.
+    #[error("no usable AWS credentials (looked in: {chain}): {cause}", chain = CREDENTIAL_CHAIN)]
+    Unusable { cause: String },
+}
+
 /// The HTTP status (and body) of a raw response, whatever the response type.
 pub(crate) trait HasStatus {
     fn status(&self) -> u16;
@@ -217,29 +227,24 @@ impl Clients {
         org::AwsOrganization::new(self, role_name)
     }
 
-    /// Resolves the credentials once, before any call: `Err` with one line saying that none
-    /// were found and where the SDK looked (or why the ones found are unusable), so that a
-    /// run without credentials stops at once instead of reporting every call's failure.
-    pub async fn check_credentials(&self) -> Result<(), String> {
+    /// Resolves the credentials once, before any call, so that a run without credentials
+    /// stops at once with one line saying where the SDK looked, instead of reporting every
+    /// call's failure.
+    pub async fn check_credentials(&self) -> Result<(), CredentialsError> {
         use aws_sdk_iam::config::ProvideCredentials as _;
         let Some(provider) = self.conf.credentials_provider() else {
-            return Err(format!(
-                "no AWS credentials: no credential provider is configured (looked in: {CREDENTIAL_CHAIN})"
-            ));
+            return Err(CredentialsError::NotFound);
         };
         match provider.provide_credentials().await {
             Ok(_) => Ok(()),
             // nothing anywhere: where it looked says it all (the SDK's own list is harder to read)
             Err(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(
                 _,
-            )) => Err(format!(
-                "no AWS credentials found (looked in: {CREDENTIAL_CHAIN})"
-            )),
+            )) => Err(CredentialsError::NotFound),
             // something was found and failed: a broken profile, an unreachable endpoint
-            Err(e) => Err(format!(
-                "no usable AWS credentials (looked in: {CREDENTIAL_CHAIN}): {}",
-                cause_chain(&e)
-            )),
+            Err(e) => Err(CredentialsError::Unusable {
+                cause: cause_chain(&e),
+            }),
         }
     }
 

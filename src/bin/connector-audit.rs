@@ -496,10 +496,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } = args;
     runtime.block_on(async {
         let clients = Clients::from_env(region, profile, settings.retry, settings.timeouts).await;
-        clients
-            .check_credentials()
-            .await
-            .map_err(|why| anyhow::anyhow!(why))?;
+        clients.check_credentials().await?;
         let mut services = services(&clients, &settings);
         services.suppressions = Some(Box::new(suppressions));
         let result = connector_audit::app::run(&settings, &run, &services).await;
