@@ -2,42 +2,56 @@
 #   make demo   emulator + seed vendors' account + the Lambda function + report + SNS messages
 #   make test   everything CI requires: fmt, clippy -D warnings, unit/integration/property tests
 #               (against moto; the IAM decisions against an independent simulator, 2,000 cases),
-#               template lint, sam build, the built bootstrap driven end to end
+#               the commands README and docs/ show, template lint, sam build, the built bootstrap
+#               driven end to end
 #   make difftest  the differential test of the IAM evaluator alone, 100,000 cases
-# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt,
-# requirements-cli.txt (the AWS CLI).
+# Python tools go into project-local venvs, pinned (requirements-dev.txt, requirements-lint.txt,
+# requirements-cli.txt: the AWS CLI), installed by uv (pinned, from PyPI). Nothing is quiet: every
+# long step first says what it is and about how long it takes on a first run (2 cores), then shows
+# its own progress.
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 LINT_VENV := .venv-lint
 CLI_VENV := .venv-cli
 SIMULATOR := tests/simulator
-PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+UV_VERSION := 0.13.8
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
+.PHONY: test venv lint-venv cli-venv simulator fmt-check clippy core layers features unit doc-commands difftest template-lint sam-build lambda-e2e demo bench
 
-.PHONY: test venv simulator fmt-check clippy core layers unit difftest template-lint sam-build lambda-e2e demo bench
+test: venv lint-venv fmt-check clippy core layers features unit doc-commands template-lint lambda-e2e
 
-test: venv fmt-check clippy core layers unit template-lint lambda-e2e
+venv: $(VENV)/.installed
 
-venv: $(VENV)/.installed $(LINT_VENV)/.installed
+lint-venv: $(LINT_VENV)/.installed
 
+# a venv with uv in it (pip, a few seconds), then uv installs the pinned requirements (its
+# progress: resolving, downloading, installing)
 $(VENV)/.installed: requirements-dev.txt
+	@printf '\n== %s\n' "Python tools into $(VENV): moto, SAM CLI, cargo-lambda with zig (first run ~1 min, 850 MB)"
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	$(VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
 	touch $@
 
-# the AWS CLI the fix tests apply `apply.sh` with (against the emulator)
+cli-venv: $(CLI_VENV)/.installed
+
+# the AWS CLI the fix tests run `apply.sh` with (against the emulator)
 $(CLI_VENV)/.installed: requirements-cli.txt
+	@printf '\n== %s\n' "the AWS CLI (pinned) into $(CLI_VENV) (first run ~15 s, 60 MB)"
 	rm -rf $(CLI_VENV)
 	$(PYTHON) -m venv $(CLI_VENV)
-	$(CLI_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-cli.txt
+	$(CLI_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
+	$(CLI_VENV)/bin/uv pip install --python $(CLI_VENV)/bin/python -r requirements-cli.txt
 	touch $@
 
 $(LINT_VENV)/.installed: requirements-lint.txt
+	@printf '\n== %s\n' "cfn-lint (pinned) into $(LINT_VENV) (first run ~30 s, 260 MB)"
 	rm -rf $(LINT_VENV)
 	$(PYTHON) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-lint.txt
+	$(LINT_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
+	$(LINT_VENV)/bin/uv pip install --python $(LINT_VENV)/bin/python -r requirements-lint.txt
 	touch $@
 
 # the independent IAM simulator the differential test compares against (@cloud-copilot/iam-simulate,
@@ -45,19 +59,22 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 simulator: $(SIMULATOR)/node_modules/.package-lock.json
 
 $(SIMULATOR)/node_modules/.package-lock.json: $(SIMULATOR)/package.json $(SIMULATOR)/package-lock.json
-	@echo "simulator: npm ci in $(SIMULATOR) (test-time only, never shipped)"
+	@printf '\n== %s\n' "the IAM simulator: npm ci in $(SIMULATOR) (test-time only, never shipped; first run ~10 s)"
 	cd $(SIMULATOR) && npm ci --no-audit --no-fund --loglevel=http
 	@cd $(SIMULATOR) && out="$$(node selftest.mjs)" || { echo "$$out"; exit 1; }; echo "selftest: $$(echo "$$out" | tail -n 1)"
 	touch $@
 
 fmt-check:
+	@printf '\n== %s\n' "cargo fmt --check"
 	$(CARGO) fmt --all -- --check
 
 clippy:
+	@printf '\n== %s\n' "clippy -D warnings (first run ~3 min: it checks the AWS SDK)"
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # the pure core on its own: no Python, no emulator, no network
 core:
+	@printf '\n== %s\n' "the pure core's tests (first run ~1 min)"
 	$(CARGO) test --locked -p connector-audit-core
 
 # the core's dependency tree holds no AWS SDK, tokio, lambda_runtime, clap or anyhow
@@ -70,22 +87,41 @@ layers:
 # the application's unit tests (in-memory ports), the emulator integration tests (one
 # binary, tests/it, with the differential test's 2,000 cases), the binaries and the doc
 # examples (examples/ are built too)
-unit: venv $(CLI_VENV)/.installed simulator
+unit: venv cli-venv simulator
+	@printf '\n== %s\n' "unit, property and emulator tests (first run: ~4 min of building, then ~2 min of tests)"
 	CONNECTOR_AUDIT_CLI_VENV=$(CURDIR)/$(CLI_VENV) $(CARGO) test --locked --workspace
+
+# dev-dependencies must not change a normal dependency's features: one build is shared by the
+# demo, the tests and `cargo run`
+features:
+	@scripts/check-features.sh
+
+# every command README.md and docs/ show in a `sh` block, run (or, for those that need a real
+# AWS account, checked): README and the tool cannot drift apart
+doc-commands: venv
+	@printf '\n== %s\n' "the commands README.md and docs/ show (~30 s; builds the CLI if needed)"
+	scripts/doc-commands.sh
 
 # the request evaluator against the independent simulator, 100,000 generated cases; prints the
 # agreement, the documented divergences (tests/simulator/DIVERGENCES.md) and the disagreements
 difftest: simulator
 	DIFFTEST_CASES=100000 $(CARGO) test --locked --test it difftest -- --nocapture
 
-template-lint: venv
+template-lint: venv lint-venv
+	@printf '\n== %s\n' "template lint: cfn-lint, sam validate --lint (~30 s)"
 	scripts/lint-template.sh
 
 # x86_64: these machines have only the x86_64 Rust standard library (the template defaults to arm64)
+# the release build first, with cargo's progress (sam build hides it for minutes), then sam
+# build, which runs the same `cargo lambda build` and finds it done
 sam-build: venv
+	@printf '\n== %s\n' "release build of the Lambda bootstrap with cargo lambda (first run ~6 min on 2 cores)"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --bin bootstrap
+	@printf '\n== %s\n' "sam build (reuses that build: seconds)"
 	$(SAM) build --parameter-overrides Architecture=x86_64
 
 lambda-e2e: sam-build
+	@printf '\n== %s\n' "the built bootstrap, driven with every file in events/ (~1 min)"
 	scripts/lambda-e2e.sh
 
 demo: venv
@@ -93,7 +129,7 @@ demo: venv
 
 bench: venv
 	scripts/bench.sh
-	$(CARGO) run --quiet --locked --release -p connector-audit-core --example worst-case -- 5
+	$(CARGO) run --locked --release -p connector-audit-core --example worst-case -- 5
 	scripts/bench-live.sh
 	scripts/bench-probe.sh
 	scripts/bench-faults.sh

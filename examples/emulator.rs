@@ -3,9 +3,10 @@
 //!
 //! - `emulator seed DUMP`: creates the dump's roles and policies, a findings topic and an SQS
 //!   queue subscribed to it; prints `TOPIC_ARN=...` and `QUEUE_URL=...` lines for the shell.
-//! - `emulator drain QUEUE_URL [--json]`: prints what a subscriber received (one line per
-//!   message with its subject and filter attributes, then the summary and one finding in full),
-//!   or with `--json` every SNS envelope as a JSON array.
+//! - `emulator drain QUEUE_URL [--json] [--bodies FILE]`: prints what a subscriber received,
+//!   one line per message with its filter attributes and subject (with `--bodies FILE`, every
+//!   SNS envelope is also written to FILE as a JSON array), or with `--json` every envelope
+//!   as a JSON array on standard output.
 
 #![allow(
     clippy::indexing_slicing,
@@ -53,45 +54,46 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 println!("{}", serde_json::to_string_pretty(&envelopes)?);
                 return Ok(());
             }
+            let bodies = rest
+                .iter()
+                .position(|a| *a == "--bodies")
+                .and_then(|i| rest.get(i + 1));
             println!(
-                "{} message(s) received by the SQS subscriber of the findings topic:",
-                envelopes.len()
+                "{} message(s) received by the SQS subscriber of the findings topic{}:",
+                envelopes.len(),
+                bodies
+                    .map(|f| format!(" (bodies: {f})"))
+                    .unwrap_or_default()
             );
             for e in &envelopes {
                 let attrs = &e["MessageAttributes"];
                 let attr = |k: &str| attrs[k]["Value"].as_str().unwrap_or("-").to_string();
-                println!(
-                    "  kind={:<8} severity={:<8} rule={:<26} role={:<26} | {}",
-                    attr("kind"),
-                    attr("severity"),
-                    attr("rule"),
-                    attr("role"),
-                    e["Subject"].as_str().unwrap_or_default()
-                );
+                let line = if attr("kind") == "finding" {
+                    format!(
+                        "finding  {:<8}  {:<32}  {}",
+                        attr("severity").to_uppercase(),
+                        attr("rule"),
+                        attr("role")
+                    )
+                } else {
+                    format!(
+                        "{:<7}  {}",
+                        attr("kind"),
+                        e["Subject"].as_str().unwrap_or_default()
+                    )
+                };
+                println!("  {line}");
             }
-            let body = |kind: &str| {
-                envelopes
-                    .iter()
-                    .find(|e| e["MessageAttributes"]["kind"]["Value"] == kind)
-                    .and_then(|e| {
-                        serde_json::from_str::<Value>(e["Message"].as_str().unwrap_or_default())
-                            .ok()
-                    })
-            };
-            if let Some(s) = body("summary") {
-                println!(
-                    "\nThe summary message body:\n{}",
-                    serde_json::to_string_pretty(&s)?
-                );
-            }
-            if let Some(f) = body("finding") {
-                println!(
-                    "\nA finding message body:\n{}",
-                    serde_json::to_string_pretty(&f)?
-                );
+            if let Some(file) = bodies {
+                std::fs::write(file, serde_json::to_string_pretty(&envelopes)? + "\n")?;
             }
         }
-        _ => return Err("usage: emulator seed DUMP | emulator drain QUEUE_URL [--json]".into()),
+        _ => {
+            return Err(
+                "usage: emulator seed DUMP | emulator drain QUEUE_URL [--json] [--bodies FILE]"
+                    .into(),
+            );
+        }
     }
     Ok(())
 }

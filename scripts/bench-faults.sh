@@ -13,7 +13,7 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 n="${BENCH_FAULT_ROLES:-1000}"
 share="${BENCH_FAULT_SHARE:-0.3}"
 
-cargo build --quiet --locked --release --bin connector-audit --example gen-dump --example emulator --example fault-proxy >&2
+cargo build --locked --release --bin connector-audit --example gen-dump --example emulator --example fault-proxy >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -13,7 +13,7 @@ export PATH="$PWD/$VENV/bin:$PATH"
 TARGET="${CARGO_TARGET_DIR:-target}"
 sizes="${BENCH_LIVE_SIZES:-1000 5000}"
 
-cargo build --quiet --locked --release --bin connector-audit --bin bootstrap --example gen-dump --example emulator >&2
+cargo build --locked --release --bin connector-audit --bin bootstrap --example gen-dump --example emulator >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -15,7 +15,7 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 n="${BENCH_PROBE_ROLES:-200}"
 concurrencies="${BENCH_PROBE_CONCURRENCY:-8}"
 
-cargo build --quiet --locked --release --bin connector-audit >&2
+cargo build --locked --release --bin connector-audit >&2
 work=$(mktemp -d)
 trap 'stop_moto; rm -rf "$work"' EXIT
 

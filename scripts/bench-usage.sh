@@ -19,7 +19,7 @@ days="${BENCH_TRAIL_DAYS:-90}"
 regions="${BENCH_TRAIL_REGIONS:-2}"
 records="${BENCH_TRAIL_RECORDS:-50000}"
 
-cargo build --quiet --locked --release --bin connector-audit >&2
+cargo build --locked --release --bin connector-audit >&2
 work=$(mktemp -d)
 trap 'stop_moto; rm -rf "$work"' EXIT
 start_moto

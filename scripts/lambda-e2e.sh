@@ -13,7 +13,7 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 BOOTSTRAP=.aws-sam/build/AuditFunction/bootstrap
 EMULATOR="$TARGET/debug/examples/emulator"
 [ -x "$BOOTSTRAP" ] || { echo "$BOOTSTRAP missing: run 'make sam-build'" >&2; exit 1; }
-[ -x "$EMULATOR" ] || cargo build --quiet --locked --example emulator
+[ -x "$EMULATOR" ] || cargo build --locked --example emulator
 
 work=$(mktemp -d)
 trap 'cleanup_all "$work"' EXIT

@@ -19,39 +19,8 @@
 //! [`audit`], [`dump`], [`probe`], [`usage`], [`suppress`], [`baseline`], [`org`],
 //! [`notify`], [`render`], [`view`], [`parties`], [`fix`]); `crates/core/src/lib.rs` is their map.
 //!
-//! The engine on its own: `StringEqualsIfExists` does not enforce an external id.
-//!
-//! ```
-//! use connector_audit::policy::{Policy, trust};
-//!
-//! let doc = r#"{"Statement": {"Effect": "Allow",
-//!     "Principal": {"AWS": "arn:aws:iam::428641199958:role/vendor"},
-//!     "Action": "sts:AssumeRole",
-//!     "Condition": {"StringEqualsIfExists": {"sts:ExternalId": "GTWKRE6K"}}}}"#;
-//! let policy = Policy::parse(doc)?;
-//! let vendors = trust::foreign_principals(&policy, "123456789012", &[]);
-//! assert_eq!(vendors.len(), 1);
-//! assert_eq!(
-//!     trust::external_id_gap(&policy, &vendors[0]),
-//!     Some(trust::ExternalIdGap::Missing)
-//! );
-//! # Ok::<(), connector_audit::policy::PolicyError>(())
-//! ```
-//!
-//! A whole audit, from a dump to a report:
-//!
-//! ```
-//! use connector_audit::{audit, dump, model::Source};
-//!
-//! let dump = r#"{"RoleDetailList": [{"RoleName": "vendor", "Arn": "arn:aws:iam::123456789012:role/vendor",
-//!     "Tags": [{"Key": "connector", "Value": "acme"}],
-//!     "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"},
-//!         "Action": "sts:AssumeRole"}}}]}"#;
-//! let inventory = dump::parse_dump(dump)?;
-//! let report = audit::audit(inventory, &audit::AuditOptions::default(), Source::File, audit::now_rfc3339());
-//! assert_eq!(report.findings[0].rule, "trust-any-principal");
-//! # Ok::<(), connector_audit::dump::DumpError>(())
-//! ```
+//! Examples of the engine on its own, and of a whole audit from a dump to a report, are in
+//! `crates/core/src/lib.rs` (doc tests that link the core alone, not the AWS SDK).
 
 pub use connector_audit_core::{
     audit, baseline, dump, fix, model, notify, org, parties, policy, probe, render, rules,

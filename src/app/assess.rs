@@ -173,13 +173,16 @@ pub async fn gather_probes(
             }
         }
     }
+    super::progress::add(super::progress::PROBES, plans.len());
     let results: Vec<(RolePlan, Option<RoleProbe>)> = futures::stream::iter(plans)
         .map(|p| async move {
             let enough_time = deadline.is_none_or(|d| Instant::now() + MIN_PROBE_TIME < d);
             if !enough_time {
+                super::progress::done(super::progress::PROBES);
                 return (p, None);
             }
             let result = within(deadline, prober.probe(&p)).await;
+            super::progress::done(super::progress::PROBES);
             (p, result)
         })
         .buffer_unordered(options.concurrency.max(1))

@@ -9,6 +9,7 @@
 //! - [`assess`]: one account: inventory, probes (bounded, within the deadline), trail, rules.
 //! - [`organization`]: the organization's accounts, a few at once, merged into one report.
 //! - [`deliver`]: new/known/resolved, store, publish, and the scope's latest report.
+//! - [`progress`]: how far the long parts are, as events the CLI draws as a bar.
 
 pub mod assess;
 pub mod deliver;
@@ -16,6 +17,7 @@ pub mod deliver;
 pub(crate) mod fakes;
 pub mod organization;
 pub mod ports;
+pub mod progress;
 pub mod settings;
 
 pub use ports::Services;

@@ -22,9 +22,11 @@ pub async fn assess_accounts(
     options: &AuditOptions,
     run: &Run,
 ) -> Vec<AccountRun> {
+    super::progress::add(super::progress::ACCOUNTS, accounts.len());
     futures::stream::iter(accounts)
         .map(|account| async move {
             let outcome = assess_one(org, usage, &account, settings, options, run).await;
+            super::progress::done(super::progress::ACCOUNTS);
             AccountRun { account, outcome }
         })
         .buffer_unordered(settings.org_concurrency.max(1))

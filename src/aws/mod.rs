@@ -24,7 +24,7 @@ use crate::suppress::SuppressionSet;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 
 /// An AWS call that failed after the SDK's retries.
@@ -72,12 +72,46 @@ impl AwsError {
                 .message()
                 .map(str::to_string)
                 .or_else(|| tag("Message"))
-                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+                .unwrap_or_else(|| cause_chain(err)),
             request_id: err.request_id().map(str::to_string),
             http_status,
             not_found: http_status == Some(404),
         }
     }
+}
+
+/// An error and its sources on one line, `outer: inner: innermost`, for people: the SDK's
+/// `DisplayErrorContext` ends with the error's Debug form (hundreds of characters of struct
+/// dump), and a bare SDK error says only `dispatch failure`. A source whose text the line
+/// already holds is left out (wrappers often repeat their cause).
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        next = e.source();
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where the SDK's default credential chain looks, in order (for the message when it finds
+/// nothing).
+pub const CREDENTIAL_CHAIN: &str = "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
+the profile (AWS_PROFILE or --profile, else `default`) in ~/.aws/credentials and ~/.aws/config, \
+web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint, EC2 instance metadata";
+
+/// Why a run could not start: the credential chain gave nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("no AWS credentials found (looked in: {chain})", chain = CREDENTIAL_CHAIN)]
+    NotFound,
+    /// The chain's error, as one line of causes.
+    #[error("no usable AWS credentials (looked in: {chain}): {cause}", chain = CREDENTIAL_CHAIN)]
+    Unusable { cause: String },
 }
 
 /// The HTTP status (and body) of a raw response, whatever the response type.
@@ -191,6 +225,27 @@ impl Clients {
     /// member account.
     pub fn organization(&self, role_name: Option<RoleName>) -> org::AwsOrganization {
         org::AwsOrganization::new(self, role_name)
+    }
+
+    /// Resolves the credentials once, before any call, so that a run without credentials
+    /// stops at once with one line saying where the SDK looked, instead of reporting every
+    /// call's failure.
+    pub async fn check_credentials(&self) -> Result<(), CredentialsError> {
+        use aws_sdk_iam::config::ProvideCredentials as _;
+        let Some(provider) = self.conf.credentials_provider() else {
+            return Err(CredentialsError::NotFound);
+        };
+        match provider.provide_credentials().await {
+            Ok(_) => Ok(()),
+            // nothing anywhere: where it looked says it all (the SDK's own list is harder to read)
+            Err(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(
+                _,
+            )) => Err(CredentialsError::NotFound),
+            // something was found and failed: a broken profile, an unreachable endpoint
+            Err(e) => Err(CredentialsError::Unusable {
+                cause: cause_chain(&e),
+            }),
+        }
     }
 
     /// The account the credentials belong to (one STS call).

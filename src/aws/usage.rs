@@ -7,6 +7,7 @@
 
 use super::AwsError;
 use crate::app::ports::{BoxFuture, UsageSource};
+use crate::app::progress;
 use crate::model::{ErrorCode, ErrorEntry, Operation};
 use crate::usage::layout::{
     day_prefix, is_log_file, is_organization_id, is_region, log_prefixes, logs_root,
@@ -219,8 +220,11 @@ pub async fn scan_with(
     // the log files of each day, in every region of every prefix
     let mut files: Vec<String> = Vec::new();
     let mut covered: BTreeMap<Date, BTreeSet<&str>> = BTreeMap::new();
-    'days: for day in window(today, options.lookback_days) {
+    let days = window(today, options.lookback_days);
+    progress::add(progress::TRAIL_DAYS, days.len() * series.len());
+    'days: for day in days {
         for (base, region) in &series {
+            progress::done(progress::TRAIL_DAYS);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 evidence.stopped_early = true;
                 break 'days;
@@ -250,9 +254,11 @@ pub async fn scan_with(
         .filter(|r| r.len() == regions.len())
         .count() as u32;
 
+    progress::add(progress::TRAIL_FILES, files.len());
     let mut results: Vec<(String, Option<Result<UsageEvidence, String>>)> =
         futures::stream::iter(files)
             .map(|key| async move {
+                let _counted = progress::Done(progress::TRAIL_FILES);
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return (key, None);
                 }

@@ -32,6 +32,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bar (it is drawn on standard error only when that is a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -301,6 +304,8 @@ enum Format {
     Json,
     /// A table for a terminal.
     Table,
+    /// One screen: a line per finding, the roles that passed, the counts (the demo's view).
+    Brief,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
     /// OCSF Detection Findings, one JSON object per line.
@@ -347,6 +352,9 @@ impl Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !cli.quiet && std::io::stderr().is_terminal() {
+        bar::install();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -488,10 +496,25 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } = args;
     runtime.block_on(async {
         let clients = Clients::from_env(region, profile, settings.retry, settings.timeouts).await;
+        clients.check_credentials().await?;
         let mut services = services(&clients, &settings);
         services.suppressions = Some(Box::new(suppressions));
-        match connector_audit::app::run(&settings, &run, &services).await {
+        let result = connector_audit::app::run(&settings, &run, &services).await;
+        bar::clear();
+        match result {
             Ok(outcome) => {
+                if let Some(unread) = inventory_unread(&outcome.report) {
+                    // nothing was audited: an AWS error (exit 2), not an empty table; the
+                    // report still goes to a pipe or file, for the record
+                    if !matches!(common.format(), Format::Table | Format::Brief) {
+                        print(&render_text(
+                            &outcome.report,
+                            &common,
+                            &SarifOptions::default(),
+                        )?)?;
+                    }
+                    anyhow::bail!("{unread}");
+                }
                 if let Some(at) = &outcome.stored {
                     eprintln!("connector-audit: report written to {at}");
                 }
@@ -511,6 +534,22 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
             Err(e) => Err(e.into()),
         }
     })
+}
+
+/// The error that kept the account's roles from being read at all (a single-account run whose
+/// inventory failed), if that is what happened.
+fn inventory_unread(report: &Report) -> Option<String> {
+    if !report.accounts.is_empty() || report.summary.roles_audited > 0 {
+        return None;
+    }
+    report
+        .errors
+        .iter()
+        .find(|e| {
+            e.is_account_wide_inventory_failure()
+                && matches!(e.code.as_str(), "InventoryFailed" | "DeadlineExceeded")
+        })
+        .map(|e| e.message.clone())
 }
 
 /// A file's text, or standard input for `-`, refusing more than [`MAX_DUMP_BYTES`] before
@@ -574,18 +613,23 @@ fn write_fixes(
     Ok(())
 }
 
+/// The report in the format asked for.
+fn render_text(report: &Report, common: &Common, sarif: &SarifOptions) -> anyhow::Result<String> {
+    Ok(match common.format() {
+        Format::Json => render::json(report)? + "\n",
+        Format::Table => render::table(report),
+        Format::Brief => render::brief(report),
+        Format::Sarif => render::sarif::sarif(report, sarif)? + "\n",
+        Format::Ocsf => render::ocsf::ocsf(report)?,
+    })
+}
+
 fn emit(
     report: &connector_audit::model::Report,
     common: &Common,
     sarif: &SarifOptions,
 ) -> anyhow::Result<ExitCode> {
-    let text = match common.format() {
-        Format::Json => render::json(report)? + "\n",
-        Format::Table => render::table(report),
-        Format::Sarif => render::sarif::sarif(report, sarif)? + "\n",
-        Format::Ocsf => render::ocsf::ocsf(report)?,
-    };
-    print(&text)?;
+    print(&render_text(report, common, sarif)?)?;
     if let Some(dir) = &common.fixes {
         write_fixes(dir, report)?;
     }
@@ -632,5 +676,152 @@ fn print(text: &str) -> anyhow::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+/// The progress bar of long work on standard error (`connector_audit::app::progress` events):
+/// one line per task that is under way, `task [#####-----] done/total rate/s`, redrawn at
+/// most ten times a second and cleared when the run ends. Installed only when standard error
+/// is a terminal and `--quiet` is not given: piped or redirected output stays clean.
+mod bar {
+    use connector_audit::app::progress::TARGET;
+    use std::io::Write as _;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    const WIDTH: usize = 24;
+    const EVERY: Duration = Duration::from_millis(100);
+
+    #[derive(Default)]
+    struct Task {
+        name: String,
+        done: u64,
+        total: u64,
+        started: Option<Instant>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        tasks: Vec<Task>,
+        drawn_lines: usize,
+        last: Option<Instant>,
+    }
+
+    static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+    /// The event's `task`, `add` and `done` fields.
+    #[derive(Default)]
+    struct Fields {
+        task: Option<String>,
+        add: u64,
+        done: u64,
+    }
+
+    impl tracing::field::Visit for Fields {
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            if field.name() == "task" {
+                self.task = Some(value.to_string());
+            }
+        }
+        fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+            match field.name() {
+                "add" => self.add = value,
+                "done" => self.done = value,
+                _ => {}
+            }
+        }
+        fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    struct Layer;
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Layer {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let Some(name) = fields.task else { return };
+            let Ok(mut guard) = STATE.lock() else { return };
+            let state = guard.get_or_insert_with(State::default);
+            let index = match state.tasks.iter().position(|t| t.name == name) {
+                Some(i) => i,
+                None => {
+                    state.tasks.push(Task {
+                        name,
+                        started: Some(Instant::now()),
+                        ..Task::default()
+                    });
+                    state.tasks.len() - 1
+                }
+            };
+            if let Some(task) = state.tasks.get_mut(index) {
+                task.total += fields.add;
+                task.done += fields.done;
+            }
+            let now = Instant::now();
+            if state.last.is_none_or(|l| now.duration_since(l) >= EVERY) {
+                state.last = Some(now);
+                draw(state);
+            }
+        }
+    }
+
+    /// Redraws every task's line in place (the cursor goes back up over the lines drawn before).
+    fn draw(state: &mut State) {
+        let mut err = std::io::stderr().lock();
+        let mut text = String::new();
+        if state.drawn_lines > 0 {
+            text.push_str(&format!("\x1b[{}A", state.drawn_lines));
+        }
+        for t in &state.tasks {
+            let filled = (t.done.min(t.total) * WIDTH as u64)
+                .checked_div(t.total)
+                .and_then(|f| usize::try_from(f).ok())
+                .unwrap_or(0);
+            let secs = t.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+            let rate = if secs > 0.0 {
+                t.done as f64 / secs
+            } else {
+                0.0
+            };
+            text.push_str(&format!(
+                "\r\x1b[2K{:<18} [{}{}] {}/{} {:.1}/s\n",
+                t.name,
+                "#".repeat(filled),
+                "-".repeat(WIDTH - filled),
+                t.done,
+                t.total,
+                rate
+            ));
+        }
+        state.drawn_lines = state.tasks.len();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+
+    /// Listens to the progress events (and nothing else).
+    pub fn install() {
+        let only_progress =
+            tracing_subscriber::filter::Targets::new().with_target(TARGET, tracing::Level::TRACE);
+        let _ = tracing_subscriber::registry()
+            .with(tracing_subscriber::Layer::with_filter(Layer, only_progress))
+            .try_init();
+    }
+
+    /// Takes the bar off the screen, before the report is printed.
+    pub fn clear() {
+        let Ok(mut guard) = STATE.lock() else { return };
+        let Some(state) = guard.as_mut() else { return };
+        if state.drawn_lines > 0 {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\x1b[{}A\x1b[0J", state.drawn_lines);
+            let _ = err.flush();
+        }
+        *guard = None;
     }
 }

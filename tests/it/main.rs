@@ -10,6 +10,7 @@ mod bad_input;
 mod burst;
 mod change;
 mod check;
+mod cli_errors;
 mod difftest;
 mod escalation;
 mod faults;

@@ -1,7 +1,8 @@
 //! GetAccountAuthorizationDetails pagination. moto answers in one page whatever MaxItems says,
 //! so these answers are replayed: two real-format pages (IsTruncated + Marker), and a second
 //! page that fails. Every page is read, and a failing page fails the inventory instead of
-//! silently ending it.
+//! silently ending it. The answers come from a small HTTP server on a loopback port, in
+//! order, which keeps every request's body.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,9 +11,11 @@
 )]
 
 use aws_config::BehaviorVersion;
-use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use connector_audit::app::{Run, Services, Settings};
 use connector_audit::aws::{Clients, inventory};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 
 const TRUST_ANY: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
 const TRUST_SAME: &str = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22123456789012%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%7D";
@@ -43,30 +46,70 @@ fn page(truncated: Option<&str>, roles: &str, policies: &str) -> String {
     )
 }
 
-fn event(status: u16, body: String) -> ReplayEvent {
-    ReplayEvent::new(
-        http::Request::builder()
-            .uri("https://iam.amazonaws.com/")
-            .body(aws_smithy_types::body::SdkBody::empty())
-            .unwrap(),
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "text/xml")
-            .header(
-                "x-amzn-requestid",
-                if status == 200 {
+/// An answer: HTTP status and XML body.
+fn event(status: u16, body: String) -> (u16, String) {
+    (status, body)
+}
+
+/// Answers the requests with `events`, one each, in order (`connection: close`, as IAM's
+/// query API is happy with), and keeps the requests' bodies.
+struct Replay {
+    port: u16,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+impl Replay {
+    fn new(events: Vec<(u16, String)>) -> Replay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for (status, body) in events {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut request = vec![0; length];
+                reader.read_exact(&mut request).unwrap();
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&request).to_string());
+                let request_id = if status == 200 {
                     "req-ok"
                 } else {
                     "req-denied"
-                },
-            )
-            .body(aws_smithy_types::body::SdkBody::from(body))
-            .unwrap(),
-    )
+                };
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\nx-amzn-requestid: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Replay { port, bodies }
+    }
+
+    fn actual_bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
 }
 
 /// A live run (no publishing) over the replayed answers.
-async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Report {
+async fn live_report(replay: &Replay) -> connector_audit::model::Report {
     let run = Run::new("r", "t");
     let services = Services::new(clients(replay).await);
     connector_audit::app::run(&Settings::default(), &run, &services)
@@ -75,9 +118,9 @@ async fn live_report(replay: &StaticReplayClient) -> connector_audit::model::Rep
         .report
 }
 
-async fn clients(replay: &StaticReplayClient) -> Clients {
+async fn clients(replay: &Replay) -> Clients {
     let conf = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(replay.clone())
+        .endpoint_url(format!("http://127.0.0.1:{}", replay.port))
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(
             "AKID", "SECRET", None, None, "test",
@@ -95,7 +138,7 @@ async fn every_page_is_read_and_policies_resolve_across_pages() {
         "<member><PolicyName>Star</PolicyName><Arn>arn:aws:iam::123456789012:policy/Star</Arn><DefaultVersionId>v1</DefaultVersionId>\
          <PolicyVersionList><member><Document>{STAR}</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion></member></PolicyVersionList></member>"
     );
-    let replay = StaticReplayClient::new(vec![
+    let replay = Replay::new(vec![
         event(
             200,
             page(Some("page-2"), &role("first", TRUST_SAME, attached), ""),
@@ -108,10 +151,7 @@ async fn every_page_is_read_and_policies_resolve_across_pages() {
     assert!(inv.errors.is_empty(), "{:?}", inv.errors);
     // the policy listed on page 2 resolves the attachment of the role on page 1
     assert_eq!(inv.roles[0].managed.len(), 1);
-    let bodies: Vec<String> = replay
-        .actual_requests()
-        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).to_string())
-        .collect();
+    let bodies = replay.actual_bodies();
     assert_eq!(bodies.len(), 2);
     assert!(
         bodies[0].contains("Filter.member.1=Role") && bodies[0].contains("LocalManagedPolicy"),
@@ -122,7 +162,7 @@ async fn every_page_is_read_and_policies_resolve_across_pages() {
     assert!(bodies[1].contains("Marker=page-2"), "{}", bodies[1]);
 
     // and the rules see both pages' roles
-    let replay = StaticReplayClient::new(vec![
+    let replay = Replay::new(vec![
         event(
             200,
             page(Some("page-2"), &role("first", TRUST_SAME, attached), ""),
@@ -150,7 +190,7 @@ async fn a_failing_page_fails_the_inventory_loudly() {
     let denied = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>\
         <Code>AccessDenied</Code><Message>not authorized to perform iam:GetAccountAuthorizationDetails</Message></Error>\
         <RequestId>req-denied</RequestId></ErrorResponse>";
-    let replay = StaticReplayClient::new(vec![
+    let replay = Replay::new(vec![
         event(
             200,
             page(Some("page-2"), &role("first", TRUST_SAME, ""), ""),
@@ -164,7 +204,7 @@ async fn a_failing_page_fails_the_inventory_loudly() {
     assert!(err.to_string().contains("not authorized"), "{err}");
 
     // a live run turns it into an incomplete report that says why
-    let replay = StaticReplayClient::new(vec![
+    let replay = Replay::new(vec![
         event(
             200,
             page(Some("page-2"), &role("first", TRUST_SAME, ""), ""),

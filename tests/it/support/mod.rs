@@ -64,9 +64,7 @@ impl Moto {
     /// Starts moto on `port` (0: one the kernel chooses) and waits until it answers; None when
     /// it exits before it listens (its port was taken).
     fn spawn(port: u16, env: &[(&str, &str)]) -> Option<Moto> {
-        let venv = std::env::var("CONNECTOR_AUDIT_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+        let venv = venv();
         let server = venv.join("bin/moto_server");
         assert!(
             server.exists(),
@@ -239,6 +237,14 @@ impl Drop for Moto {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.recording);
     }
+}
+
+/// The project's Python venv (`CONNECTOR_AUDIT_VENV`, else `.venv`): moto, and the Python
+/// `jsonschema` the SARIF tests validate with.
+pub fn venv() -> PathBuf {
+    std::env::var("CONNECTOR_AUDIT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
 }
 
 pub fn fixture(name: &str) -> PathBuf {

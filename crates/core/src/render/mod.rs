@@ -3,8 +3,11 @@
 //! PURE: no I/O, no AWS SDK; what a format needs beyond the report (the audited file's path,
 //! say) is a parameter.
 
+pub mod brief;
 pub mod ocsf;
 pub mod sarif;
+
+pub use brief::brief;
 
 use crate::model::{Report, Severity};
 use std::fmt::Write as _;
@@ -72,38 +75,7 @@ fn for_terminal(report: &Report) -> std::borrow::Cow<'_, Report> {
 pub fn table(report: &Report) -> String {
     let report = for_terminal(report);
     let report = report.as_ref();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "connector-audit {} | account {} | {} connector role(s) audited | source {}{}",
-        report.tool.version,
-        report.account_id.as_deref().unwrap_or("unknown"),
-        report.summary.roles_audited,
-        match report.source {
-            crate::model::Source::File => "file",
-            crate::model::Source::Live => "live",
-        },
-        if report.complete {
-            ""
-        } else {
-            " | INCOMPLETE (see errors)"
-        }
-    );
-    if let Some(c) = &report.change {
-        let _ = writeln!(
-            out,
-            "audit on IAM change: {}{}{}",
-            c.event_name,
-            c.event_time
-                .as_deref()
-                .map(|t| format!(" at {t}"))
-                .unwrap_or_default(),
-            c.changed_by
-                .as_deref()
-                .map(|b| format!(" by {b}"))
-                .unwrap_or_default()
-        );
-    }
+    let mut out = header(report);
     let _ = writeln!(out);
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.");
@@ -158,6 +130,9 @@ pub fn table(report: &Report) -> String {
     }
     let counts = &report.summary.findings;
     let _ = writeln!(out);
+    if let Some(line) = passed(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "Findings: {} critical, {} high, {} medium, {} low, {} info",
@@ -234,6 +209,80 @@ pub fn table(report: &Report) -> String {
     }
     out
 }
+
+/// The report's first lines: tool, account, roles, source, completeness; the IAM change.
+fn header(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "connector-audit {} | account {} | {} connector role(s) audited | source {}{}",
+        report.tool.version,
+        report.account_id.as_deref().unwrap_or("unknown"),
+        report.summary.roles_audited,
+        match report.source {
+            crate::model::Source::File => "file",
+            crate::model::Source::Live => "live",
+        },
+        if report.complete {
+            ""
+        } else {
+            " | INCOMPLETE (see errors)"
+        }
+    );
+    if let Some(c) = &report.change {
+        let _ = writeln!(
+            out,
+            "audit on IAM change: {}{}{}",
+            c.event_name,
+            c.event_time
+                .as_deref()
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default(),
+            c.changed_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// `Passed: N role(s) with no finding: a, b, ...` (at most [`PASSED_SHOWN`] names), `None`
+/// when every audited role has a finding. Suppressed findings do not count.
+fn passed(report: &Report) -> Option<String> {
+    let flagged: std::collections::BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .map(|f| f.role_arn.as_str())
+        .collect();
+    let clean: Vec<&str> = report
+        .roles
+        .iter()
+        .filter(|r| !flagged.contains(r.role_arn.as_str()))
+        .map(|r| r.role_name.as_str())
+        .collect();
+    if clean.is_empty() {
+        return None;
+    }
+    let mut line = format!(
+        "Passed: {} role(s) with no finding: {}",
+        clean.len(),
+        clean
+            .iter()
+            .take(PASSED_SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if clean.len() > PASSED_SHOWN {
+        let _ = write!(line, " and {} more", clean.len() - PASSED_SHOWN);
+    }
+    Some(line)
+}
+
+/// Roles named on the `Passed:` line; the rest are counted.
+const PASSED_SHOWN: usize = 20;
 
 /// A finding's suppression and status, in words (`None` when it has neither).
 fn standing(f: &crate::model::Finding) -> Option<String> {

@@ -14,7 +14,7 @@ use serde_json::json;
 pub static RULE: Rule = Rule {
     id: "trust-unscoped-federation",
     severity: Severity::High,
-    title: "web-identity trust does not pin who may assume the role",
+    title: "web-identity trust does not pin who may assume the role (critical for Google and Cognito: anyone can get their tokens)",
     doc: DOC,
     check,
     fix: Some(fix),
