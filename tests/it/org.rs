@@ -988,7 +988,7 @@ fn invocations(recording: &[Value]) -> Vec<Value> {
         .map(|r| {
             let body = r["body"].as_str().unwrap();
             let bytes = if r["body_encoded"] == true {
-                aws_smithy_types::base64::decode(body).unwrap()
+                support::base64_decode(body)
             } else {
                 body.as_bytes().to_vec()
             };
@@ -1073,7 +1073,7 @@ async fn the_state_machine_runs_in_the_emulator_on_the_handlers_answers() {
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
                 // an empty zip archive: the Docker-free Lambda never runs the code
-                .zip_file(aws_smithy_types::Blob::new(
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(
                     [b"PK\x05\x06".as_slice(), &[0u8; 18]].concat(),
                 ))
                 .build(),
