@@ -6,6 +6,8 @@
 //! - `emulator drain QUEUE_URL [--json]`: prints what a subscriber received (one line per
 //!   message with its subject and filter attributes, then the summary and one finding in full),
 //!   or with `--json` every SNS envelope as a JSON array.
+//! - `emulator hub`: prints how many findings Security Hub holds (active and archived); `seed`
+//!   turns Security Hub on.
 
 #![allow(
     clippy::indexing_slicing,
@@ -43,6 +45,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ["seed", dump] => {
             let dump: Value = serde_json::from_str(&std::fs::read_to_string(dump)?)?;
             support::seed_from_dump(&conf, &dump).await;
+            support::enable_security_hub(&conf).await;
             let (topic, queue) = support::topic_with_queue(&conf, "connector-audit-findings").await;
             println!("TOPIC_ARN={topic}");
             println!("QUEUE_URL={queue}");
@@ -91,7 +94,24 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 );
             }
         }
-        _ => return Err("usage: emulator seed DUMP | emulator drain QUEUE_URL [--json]".into()),
+        ["hub"] => {
+            let found = support::hub_findings(&conf).await;
+            let active = found
+                .iter()
+                .filter(|f| f.record_state().map(|r| r.as_str()) == Some("ACTIVE"))
+                .count();
+            println!(
+                "Security Hub holds {} finding(s): {active} active, {} archived",
+                found.len(),
+                found.len() - active
+            );
+        }
+        _ => {
+            return Err(
+                "usage: emulator seed DUMP | emulator drain QUEUE_URL [--json] | emulator hub"
+                    .into(),
+            );
+        }
     }
     Ok(())
 }

@@ -86,6 +86,8 @@ pub struct Outcome {
     pub published: usize,
     /// Where the report was stored, when a store was given.
     pub stored: Option<String>,
+    /// Where its HTML page was stored, beside it.
+    pub html: Option<String>,
 }
 
 /// A live run that could not finish. The report is kept, so that the caller can still return
