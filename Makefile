@@ -4,18 +4,22 @@
 #               (against moto; the IAM decisions against an independent simulator, 2,000 cases),
 #               template lint, sam build, the built bootstrap driven end to end
 #   make difftest  the differential test of the IAM evaluator alone, 100,000 cases
-# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt.
+#   make browser-test  the HTML report in headless Chromium (Debian's package) with Playwright
+# Python tools go into project-local venvs, pinned: requirements-dev.txt, requirements-lint.txt,
+# requirements-browser.txt.
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 LINT_VENV := .venv-lint
+BROWSER_VENV := .venv-browser
+CHROMIUM := /usr/bin/chromium
 SIMULATOR := tests/simulator
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 
-.PHONY: test venv simulator fmt-check clippy core layers unit difftest template-lint sam-build lambda-e2e demo bench
+.PHONY: test venv simulator fmt-check clippy core layers unit difftest template-lint sam-build lambda-e2e demo bench browser-test chromium
 
-test: venv fmt-check clippy core layers unit template-lint lambda-e2e
+test: venv fmt-check clippy core layers unit template-lint browser-test lambda-e2e
 
 venv: $(VENV)/.installed $(LINT_VENV)/.installed
 
@@ -30,6 +34,29 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-lint.txt
 	touch $@
+
+$(BROWSER_VENV)/.installed: requirements-browser.txt
+	rm -rf $(BROWSER_VENV)
+	$(PYTHON) -m venv $(BROWSER_VENV)
+	$(BROWSER_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-browser.txt
+	touch $@
+
+# the system's Chromium (Playwright never downloads a browser here): installed with apt when
+# missing and running as root, otherwise a clear failure
+chromium:
+	@if [ -x $(CHROMIUM) ]; then echo "chromium: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "chromium: not installed; installing Debian's package with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		[ -x $(CHROMIUM) ] || { echo "chromium: apt-get did not install $(CHROMIUM)" >&2; exit 1; }; \
+	else \
+		echo "chromium: $(CHROMIUM) is missing and this is not root: install Debian's chromium package (sudo apt-get install chromium) and run again" >&2; exit 1; \
+	fi
+
+# the HTML report of the demo account in headless Chromium; writes docs/report.png
+browser-test: $(BROWSER_VENV)/.installed chromium
+	$(CARGO) build --quiet --locked --bin connector-audit
+	$(BROWSER_VENV)/bin/python tests/browser/test_report.py "$${CARGO_TARGET_DIR:-target}/debug/connector-audit"
 
 # the independent IAM simulator the differential test compares against (@cloud-copilot/iam-simulate,
 # AGPL: test time only, a separate node process, never linked or shipped), exactly as locked
