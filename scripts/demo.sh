@@ -26,7 +26,7 @@ echo "   17 roles (16 tagged connector=<vendor>, 1 break-glass role without the 
 echo "   findings topic $TOPIC_ARN, SQS subscriber $QUEUE_URL"
 
 start_function "$TARGET/debug/bootstrap" "$work/function.log" \
-    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info
+    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info SECURITY_HUB=on
 
 echo "== invoking the function with events/on-demand.json"
 invoke_function events/on-demand.json >"$work/report.json"
@@ -37,6 +37,14 @@ echo "== the report the function returned (as a table; the JSON is the response)
 "$TARGET/debug/connector-audit" render --report "$work/report.json" --format table || [ $? -eq 1 ]
 echo "== what the SQS subscriber of the findings topic received"
 "$TARGET/debug/examples/emulator" drain "$QUEUE_URL"
+echo
+echo "== Security Hub (the function runs with SECURITY_HUB=on)"
+"$TARGET/debug/examples/emulator" hub | sed 's/^/   /'
+echo "== the HTML report of the same account (connector-audit check --format html on the dump)"
+mkdir -p "$TARGET/demo"
+"$TARGET/debug/connector-audit" check --input tests/fixtures/demo-account.json --format html \
+    >"$TARGET/demo/report.html" || [ $? -eq 1 ]
+echo "   $(cd "$TARGET/demo" && pwd)/report.html (open it in a browser: one file, no network)"
 echo
 echo "== an IAM change: events/iam-change-put-role-policy.json (CloudTrail's PutRolePolicy on"
 echo "   legacy-s3-star, as the template's EventBridge rule delivers it): only that role is audited"
