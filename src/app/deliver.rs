@@ -29,6 +29,7 @@ use connector_audit_core::audit::{AuditOptions, report_key};
 use connector_audit_core::model::{ErrorCode, ErrorEntry, Operation, Report, SecurityHubImport};
 use connector_audit_core::notify::{RunInfo, messages};
 use connector_audit_core::render::asff::{self, AsffContext};
+use connector_audit_core::render::html::HtmlContext;
 use std::time::Instant;
 
 /// The report as stored: JSON, or an error entry on the report when it cannot be written out.
@@ -81,7 +82,24 @@ pub fn published_key(run_id: &str) -> String {
 
 /// Stores, publishes and records the run (see the module's documentation).
 pub async fn deliver(
+    report: Report,
+    settings: &Settings,
+    options: &AuditOptions,
+    run: &Run,
+    services: &Services,
+) -> Result<Outcome, RunError> {
+    let page = HtmlContext::default();
+    Box::pin(deliver_with_page(
+        report, &page, settings, options, run, services,
+    ))
+    .await
+}
+
+/// The same, with what the HTML page shows beyond the report (the roles' current documents
+/// and the buckets they reach, when the run has them).
+pub async fn deliver_with_page(
     mut report: Report,
+    page: &HtmlContext,
     settings: &Settings,
     options: &AuditOptions,
     run: &Run,
@@ -133,7 +151,7 @@ pub async fn deliver(
         // the page beside the report, once the report is there (a bucket that does not
         // answer is not asked twice)
         if stored.is_some() {
-            html_stored = store_html(&mut report, run, store, &key).await;
+            html_stored = store_html(&mut report, page, run, store, &key).await;
         }
     }
     let unconcerned = run.change.is_some()
@@ -225,6 +243,7 @@ pub async fn deliver(
         published,
         stored,
         html: html_stored,
+        page: page.clone(),
     })
 }
 
@@ -232,6 +251,7 @@ pub async fn deliver(
 /// or records on the report why it did not.
 async fn store_html(
     report: &mut Report,
+    context: &HtmlContext,
     run: &Run,
     store: &dyn ReportStore,
     json_key: &str,
@@ -240,10 +260,7 @@ async fn store_html(
         Some(stem) => format!("{stem}.html"),
         None => format!("{json_key}.html"),
     };
-    let page = connector_audit_core::render::html::html(
-        report,
-        &connector_audit_core::render::html::HtmlContext::default(),
-    );
+    let page = connector_audit_core::render::html::html(report, context);
     let failure = match within(
         step_deadline(run.end, 1),
         store.store(&key, page.into_bytes()),
@@ -596,9 +613,14 @@ mod tests {
                 second.findings.len()
             );
         }
-        // the HTML page is stored beside the report
-        let keys: Vec<String> = MEMORY.objects.lock().unwrap().keys().cloned().collect();
-        assert!(keys.iter().any(|k| k.ends_with("/r.html")), "{keys:?}");
+        // the HTML page is stored beside the report, each fix a diff of the current document
+        let objects = MEMORY.objects.lock().unwrap();
+        let page = objects
+            .iter()
+            .find(|(k, _)| k.ends_with("/r.html"))
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+            .unwrap();
+        assert!(page.contains("<ins>+ "), "no diff in the page");
     }
 
     #[tokio::test]

@@ -533,7 +533,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
                     &outcome.report,
                     &common,
                     &SarifOptions::default(),
-                    &HtmlContext::default(),
+                    &outcome.page,
                 )
             }
             Err(RunError::Publish { report, source, .. }) => {

@@ -61,7 +61,7 @@ pub const ANY_BUCKET: &str = "*";
 
 impl HtmlContext {
     /// The documents and reach of these roles (those of the inventory the report came from).
-    pub fn from_roles(roles: &[RoleSnapshot]) -> HtmlContext {
+    pub fn from_roles<'a>(roles: impl IntoIterator<Item = &'a RoleSnapshot>) -> HtmlContext {
         let mut out = HtmlContext::default();
         for snapshot in roles {
             let view = crate::view::RoleView::new(snapshot);
