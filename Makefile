@@ -5,21 +5,24 @@
 #               the commands README and docs/ show, template lint, sam build, the built bootstrap
 #               driven end to end
 #   make difftest  the differential test of the IAM evaluator alone, 100,000 cases
+#   make browser-test  the HTML report in headless Chromium (Debian's package) with Playwright
 # Python tools go into project-local venvs, pinned (requirements-dev.txt, requirements-lint.txt,
-# requirements-cli.txt: the AWS CLI), installed by uv (pinned, from PyPI). Nothing is quiet: every
-# long step first says what it is and about how long it takes on a first run (2 cores), then shows
-# its own progress.
+# requirements-cli.txt: the AWS CLI, requirements-browser.txt: Playwright), installed by uv
+# (pinned, from PyPI). Nothing is quiet: every long step first says what it is and about how
+# long it takes on a first run (2 cores), then shows its own progress.
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 LINT_VENV := .venv-lint
 CLI_VENV := .venv-cli
+BROWSER_VENV := .venv-browser
+CHROMIUM := /usr/bin/chromium
 SIMULATOR := tests/simulator
 UV_VERSION := 0.13.8
 SAM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
-.PHONY: test venv lint-venv cli-venv simulator fmt-check clippy core layers features unit doc-commands difftest template-lint sam-build lambda-e2e demo bench
+.PHONY: test venv lint-venv cli-venv simulator fmt-check clippy core layers features unit doc-commands difftest template-lint sam-build lambda-e2e demo bench browser-test chromium
 
-test: venv lint-venv fmt-check clippy core layers features unit doc-commands template-lint lambda-e2e
+test: venv lint-venv fmt-check clippy core layers features unit doc-commands template-lint browser-test lambda-e2e
 
 venv: $(VENV)/.installed
 
@@ -53,6 +56,32 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 	$(LINT_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
 	$(LINT_VENV)/bin/uv pip install --python $(LINT_VENV)/bin/python -r requirements-lint.txt
 	touch $@
+
+$(BROWSER_VENV)/.installed: requirements-browser.txt
+	@printf '\n== %s\n' "Playwright (pinned, no browser download) into $(BROWSER_VENV) (first run ~20 s, 150 MB)"
+	rm -rf $(BROWSER_VENV)
+	$(PYTHON) -m venv $(BROWSER_VENV)
+	$(BROWSER_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
+	$(BROWSER_VENV)/bin/uv pip install --python $(BROWSER_VENV)/bin/python -r requirements-browser.txt
+	touch $@
+
+# the system's Chromium (Playwright never downloads a browser here): installed with apt when
+# missing and running as root, otherwise a clear failure
+chromium:
+	@if [ -x $(CHROMIUM) ]; then echo "chromium: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "chromium: not installed; installing Debian's package with apt-get (first run ~2 min)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		[ -x $(CHROMIUM) ] || { echo "chromium: apt-get did not install $(CHROMIUM)" >&2; exit 1; }; \
+	else \
+		echo "chromium: $(CHROMIUM) is missing and this is not root: install Debian's chromium package (sudo apt-get install chromium) and run again" >&2; exit 1; \
+	fi
+
+# the HTML report of the demo account in headless Chromium; writes docs/report.png
+browser-test: $(BROWSER_VENV)/.installed chromium
+	@printf '\n== %s\n' "the HTML report in headless Chromium (a few seconds once built)"
+	$(CARGO) build --locked --bin connector-audit
+	$(BROWSER_VENV)/bin/python tests/browser/test_report.py "$${CARGO_TARGET_DIR:-target}/debug/connector-audit"
 
 # the independent IAM simulator the differential test compares against (@cloud-copilot/iam-simulate,
 # AGPL: test time only, a separate node process, never linked or shipped), exactly as locked

@@ -7,6 +7,8 @@
 //!   one line per message with its filter attributes and subject (with `--bodies FILE`, every
 //!   SNS envelope is also written to FILE as a JSON array), or with `--json` every envelope
 //!   as a JSON array on standard output.
+//! - `emulator hub`: prints how many findings Security Hub holds (active and archived); `seed`
+//!   turns Security Hub on.
 
 #![allow(
     clippy::indexing_slicing,
@@ -44,6 +46,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ["seed", dump] => {
             let dump: Value = serde_json::from_str(&std::fs::read_to_string(dump)?)?;
             support::seed_from_dump(&conf, &dump).await;
+            support::enable_security_hub(&conf).await;
             let (topic, queue) = support::topic_with_queue(&conf, "connector-audit-findings").await;
             println!("TOPIC_ARN={topic}");
             println!("QUEUE_URL={queue}");
@@ -88,9 +91,21 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 std::fs::write(file, serde_json::to_string_pretty(&envelopes)? + "\n")?;
             }
         }
+        ["hub"] => {
+            let found = support::hub_findings(&conf).await;
+            let active = found
+                .iter()
+                .filter(|f| f.record_state().map(|r| r.as_str()) == Some("ACTIVE"))
+                .count();
+            println!(
+                "Security Hub holds {} finding(s): {active} active, {} archived",
+                found.len(),
+                found.len() - active
+            );
+        }
         _ => {
             return Err(
-                "usage: emulator seed DUMP | emulator drain QUEUE_URL [--json] [--bodies FILE]"
+                "usage: emulator seed DUMP | emulator drain QUEUE_URL [--json] [--bodies FILE] | emulator hub"
                     .into(),
             );
         }

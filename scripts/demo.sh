@@ -34,7 +34,7 @@ echo "   17 roles (16 tagged connector=<vendor>, 1 break-glass role without the 
 echo "   findings topic $TOPIC_ARN, with an SQS subscriber"
 
 start_function "$TARGET/debug/bootstrap" "$out/function.log" \
-    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info
+    FINDINGS_TOPIC_ARN="$TOPIC_ARN" MIN_SEVERITY=medium LOG_LEVEL=info SECURITY_HUB=on
 
 echo "== invoking the Lambda function with events/on-demand.json (a console test event)"
 invoke_function events/on-demand.json >"$out/report.json"
@@ -54,6 +54,13 @@ echo "   (other OIDC issuers are high); \`connector-audit rules trust-unscoped-f
 echo
 "$TARGET/debug/examples/emulator" drain "$QUEUE_URL" --bodies "$out/messages.json"
 
+echo
+echo "== Security Hub (the function runs with SECURITY_HUB=on)"
+"$TARGET/debug/examples/emulator" hub | sed 's/^/   /'
+echo "== the HTML report of the same account (connector-audit check --format html on the dump)"
+"$TARGET/debug/connector-audit" check --input tests/fixtures/demo-account.json --format html \
+    >"$out/report.html" || [ $? -eq 1 ]
+echo "   $out/report.html (open it in a browser: one file, no network)"
 echo
 echo "== an IAM change: events/iam-change-put-role-policy.json (CloudTrail's PutRolePolicy on"
 echo "   legacy-s3-star, as the template's EventBridge rule delivers it): only that role is audited"

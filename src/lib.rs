@@ -2,7 +2,7 @@
 //!
 //! Two crates. The pure core, `connector-audit-core` (`crates/core`), decides: IAM JSON ->
 //! [`model::RoleSnapshot`] -> [`rules`] -> [`model::Finding`]s -> [`model::Report`] ->
-//! JSON / table / SARIF / OCSF / SNS messages. It has no AWS SDK, tokio, clap or anyhow among
+//! JSON / table / SARIF / OCSF / ASFF / HTML / SNS messages. It has no AWS SDK, tokio, clap or anyhow among
 //! its dependencies, so purity is the compiler's to keep. This crate runs it:
 //!
 //! - [`app`]: the application service, the ONE path of a live run: [`app::Settings`] (every
@@ -10,7 +10,7 @@
 //!   outside, as traits), [`app::run`] (suppressions -> assess -> merge -> compare -> store ->
 //!   publish), probing within the deadline, organization fan-out.
 //! - [`aws`]: the only module that names `aws_sdk_*` types: the ports implemented against
-//!   IAM, STS, S3, SNS and Organizations ([`aws::services`] wires them to the settings).
+//!   IAM, STS, S3, SNS, Security Hub and Organizations ([`aws::services`] wires them to the settings).
 //! - [`lambda`]: the function's events, handler and response.
 //! - `bin/connector-audit.rs`: the thin CLI (`check`, `audit`, `render`, `rules`);
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.

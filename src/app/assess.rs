@@ -11,6 +11,7 @@ use connector_audit_core::model::{
     RoleProbe, RoleSnapshot, Source,
 };
 use connector_audit_core::probe::{ProbeOptions, RolePlan, auditor_principal, plan};
+use connector_audit_core::render::html::HtmlContext;
 use connector_audit_core::view::RoleView;
 use futures::StreamExt;
 use std::time::{Duration, Instant};
@@ -70,6 +71,20 @@ pub async fn account(
     options: &AuditOptions,
     run: &Run,
 ) -> Report {
+    Box::pin(account_and_page(with, settings, options, run, false))
+        .await
+        .0
+}
+
+/// The same, and (with `page`) what the HTML page shows beyond the report: the connector
+/// roles' current documents and the buckets they reach.
+pub async fn account_and_page(
+    with: &Collaborators<'_>,
+    settings: &Settings,
+    options: &AuditOptions,
+    run: &Run,
+    page: bool,
+) -> (Report, HtmlContext) {
     let failed = |code: ErrorCode, message: String| Inventory {
         account_id: None,
         roles: Vec::new(),
@@ -112,13 +127,19 @@ pub async fn account(
             )),
         }
     }
-    audit_with(
+    let context = if page {
+        HtmlContext::from_roles(select(&inventory.roles, options))
+    } else {
+        HtmlContext::default()
+    };
+    let report = audit_with(
         inventory,
         options,
         Source::Live,
         run.generated_at.clone(),
         evidence,
-    )
+    );
+    (report, context)
 }
 
 /// Probes the connector roles, at most `options.concurrency` at once. At `deadline` the

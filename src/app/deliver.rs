@@ -13,14 +13,23 @@
 //! (`reports/published/<run-id>.json`) is written after the messages are accepted and read
 //! before publishing, so that Lambda's retry of an invocation that failed after publishing
 //! (the same request id) does not publish again.
+//!
+//! With Security Hub (`SECURITY_HUB`), the findings are imported before the report is stored,
+//! so that the stored report and the summary message count what was imported; findings the
+//! previous report had and this run does not are archived there (without a report bucket,
+//! the findings Security Hub holds stand for the previous report). With a store, the report's
+//! HTML page is written beside its JSON (`reports/YYYY/MM/DD/<run-id>.html`) and the summary
+//! message names it.
 
 use super::assess::within;
-use super::ports::{ReportStore, Services, Stored};
+use super::ports::{FindingsHub, ReportStore, Services, Stored};
 use super::settings::Settings;
 use super::{Outcome, Run, RunError};
 use connector_audit_core::audit::{AuditOptions, report_key};
-use connector_audit_core::model::{ErrorCode, ErrorEntry, Operation, Report};
+use connector_audit_core::model::{ErrorCode, ErrorEntry, Operation, Report, SecurityHubImport};
 use connector_audit_core::notify::{RunInfo, messages};
+use connector_audit_core::render::asff::{self, AsffContext};
+use connector_audit_core::render::html::HtmlContext;
 use std::time::Instant;
 
 /// The report as stored: JSON, or an error entry on the report when it cannot be written out.
@@ -40,13 +49,22 @@ fn encode(report: &mut Report, what: &str) -> Option<Vec<u8>> {
 }
 
 /// The weights of the steps after the work: reading the previous report, storing the report,
-/// reading the publication marker, publishing, writing the marker, writing the latest report.
-const WEIGHTS: [u32; 6] = [1, 1, 1, 3, 1, 1];
+/// reading the publication marker, publishing, writing the marker, writing the latest report,
+/// importing into Security Hub (done second: its index is last so that the others keep theirs).
+const WEIGHTS: [u32; 7] = [1, 1, 1, 3, 1, 1, 2];
+
+/// Index of the Security Hub step in [`WEIGHTS`].
+const HUB_STEP: usize = 6;
 
 /// The deadline of step `i` of [`WEIGHTS`]: its share of the time left until `end`.
 fn step_deadline(end: Option<Instant>, i: usize) -> Option<Instant> {
     let end = end?;
-    let left: u32 = WEIGHTS.iter().skip(i).sum();
+    // the Security Hub step runs second, after reading the previous report
+    let left: u32 = match i {
+        0 => WEIGHTS.iter().sum(),
+        HUB_STEP => WEIGHTS.iter().skip(1).sum(),
+        _ => WEIGHTS.iter().take(HUB_STEP).skip(i).sum(),
+    };
     let weight = WEIGHTS.get(i).copied().unwrap_or(1);
     let now = Instant::now();
     let remaining = end.saturating_duration_since(now);
@@ -64,7 +82,24 @@ pub fn published_key(run_id: &str) -> String {
 
 /// Stores, publishes and records the run (see the module's documentation).
 pub async fn deliver(
+    report: Report,
+    settings: &Settings,
+    options: &AuditOptions,
+    run: &Run,
+    services: &Services,
+) -> Result<Outcome, RunError> {
+    let page = HtmlContext::default();
+    Box::pin(deliver_with_page(
+        report, &page, settings, options, run, services,
+    ))
+    .await
+}
+
+/// The same, with what the HTML page shows beyond the report (the roles' current documents
+/// and the buckets they reach, when the run has them).
+pub async fn deliver_with_page(
     mut report: Report,
+    page: &HtmlContext,
     settings: &Settings,
     options: &AuditOptions,
     run: &Run,
@@ -73,9 +108,22 @@ pub async fn deliver(
     let store = services.store.as_deref();
     let sink = services.sink.as_deref().filter(|_| settings.publish);
     let mut stored = None;
+    let mut html_stored = None;
     let mut latest = None;
     if let Some(store) = store {
         latest = against_previous(&mut report, options, store, step_deadline(run.end, 0)).await;
+    }
+    if let Some(hub) = services.hub.as_deref().filter(|_| settings.security_hub) {
+        to_hub(
+            &mut report,
+            options,
+            run,
+            hub,
+            step_deadline(run.end, HUB_STEP),
+        )
+        .await;
+    }
+    if let Some(store) = store {
         let key = report_key(&report.generated_at, &run.run_id);
         if let Some(json) = encode(&mut report, "report") {
             match within(step_deadline(run.end, 1), store.store(&key, json)).await {
@@ -100,6 +148,11 @@ pub async fn deliver(
                 }
             }
         }
+        // the page beside the report, once the report is there (a bucket that does not
+        // answer is not asked twice)
+        if stored.is_some() {
+            html_stored = store_html(&mut report, page, run, store, &key).await;
+        }
     }
     let unconcerned = run.change.is_some()
         && report.roles.is_empty()
@@ -118,6 +171,7 @@ pub async fn deliver(
                 account_id: report.account_id.as_deref().unwrap_or("unknown"),
                 min_severity: settings.min_severity,
                 mode: settings.publish_mode,
+                html_report: html_stored.as_deref(),
             };
             let messages = messages(&report, &info);
             let marker = published_key(&run.run_id);
@@ -188,7 +242,180 @@ pub async fn deliver(
         report,
         published,
         stored,
+        html: html_stored,
+        page: page.clone(),
     })
+}
+
+/// Writes the report's HTML page beside its JSON (`key` with `.html`); returns where it went,
+/// or records on the report why it did not.
+async fn store_html(
+    report: &mut Report,
+    context: &HtmlContext,
+    run: &Run,
+    store: &dyn ReportStore,
+    json_key: &str,
+) -> Option<String> {
+    let key = match json_key.strip_suffix(".json") {
+        Some(stem) => format!("{stem}.html"),
+        None => format!("{json_key}.html"),
+    };
+    let page = connector_audit_core::render::html::html(report, context);
+    let failure = match within(
+        step_deadline(run.end, 1),
+        store.store(&key, page.into_bytes()),
+    )
+    .await
+    {
+        Some(Ok(location)) => return Some(location),
+        Some(Err(e)) => (ErrorCode::StoreFailed, e.to_string()),
+        None => (
+            ErrorCode::DeadlineExceeded,
+            "it did not answer before the invocation's deadline".to_string(),
+        ),
+    };
+    report.errors.push(ErrorEntry::new(
+        Operation::StoreReport,
+        failure.0,
+        format!(
+            "the HTML report could not be written to `{key}`: {}",
+            failure.1
+        ),
+    ));
+    report.complete = false;
+    None
+}
+
+/// Records on the report that (part of) the import into Security Hub failed.
+fn hub_error(report: &mut Report, code: ErrorCode, message: String) {
+    report
+        .errors
+        .push(ErrorEntry::new(Operation::ImportFindings, code, message));
+    report.complete = false;
+}
+
+/// Imports the report's findings into Security Hub's default product of the account, with an
+/// archiving update for each finding resolved since the previous report (without one: since
+/// the findings Security Hub holds, read back with `GetFindings`). Counts what was imported in
+/// `summary.security_hub`; whatever was refused is an error entry.
+async fn to_hub(
+    report: &mut Report,
+    options: &AuditOptions,
+    run: &Run,
+    hub: &dyn FindingsHub,
+    deadline: Option<Instant>,
+) {
+    let Some(account) = report.account_id.clone() else {
+        hub_error(
+            report,
+            ErrorCode::AccountUnknown,
+            "the account is unknown: nothing was imported into Security Hub".to_string(),
+        );
+        return;
+    };
+    let target = hub.target();
+    let ctx = AsffContext {
+        partition: target.partition,
+        region: target.region,
+        account_id: account.clone(),
+        run_id: run.run_id.clone(),
+        now: connector_audit_core::audit::now_rfc3339(),
+        docs_url: asff::default_docs_url(),
+    };
+    let product_arn = ctx.product_arn();
+    let mut findings = asff::findings(report, &ctx);
+    if report.summary.changes.is_none() {
+        // no previous report: what Security Hub holds of ours stands for it
+        let ids: Vec<String> = connector_audit_core::rules::registry::RULES
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        match within(deadline, hub.active(&product_arn, &ids)).await {
+            Some(Ok(active)) => {
+                let resolved = asff::resolved_from_hub(report, options, &active, &ctx);
+                findings.extend(resolved.iter().map(|r| asff::archived(report, r, &ctx)));
+            }
+            Some(Err(e)) => hub_error(
+                report,
+                ErrorCode::ImportFailed,
+                format!(
+                    "the findings Security Hub holds could not be read back, resolved ones were not archived: {e}"
+                ),
+            ),
+            None => hub_error(
+                report,
+                ErrorCode::DeadlineExceeded,
+                "the findings Security Hub holds could not be read back before the invocation's deadline".to_string(),
+            ),
+        }
+    }
+    // BatchImportFindings with the default product takes only the caller's own account's
+    // findings: an organization's other accounts import theirs in their own runs
+    let (own, others): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.aws_account_id == account);
+    if !others.is_empty() {
+        tracing::info!(
+            skipped = others.len(),
+            "findings of other accounts are not imported into this account's Security Hub"
+        );
+    }
+    let archiving: std::collections::BTreeSet<String> = own
+        .iter()
+        .filter(|f| f.record_state == "ARCHIVED")
+        .map(|f| f.id.clone())
+        .collect();
+    let imported = match within(deadline, hub.import(&own)).await {
+        Some(Ok(imported)) => imported,
+        Some(Err(e)) => {
+            hub_error(
+                report,
+                ErrorCode::ImportFailed,
+                format!(
+                    "{} finding(s) could not be imported into Security Hub: {e}",
+                    own.len()
+                ),
+            );
+            return;
+        }
+        None => {
+            hub_error(
+                report,
+                ErrorCode::DeadlineExceeded,
+                format!(
+                    "{} finding(s) could not be imported into Security Hub before the invocation's deadline",
+                    own.len()
+                ),
+            );
+            return;
+        }
+    };
+    let refused: std::collections::BTreeSet<&str> = imported
+        .refused
+        .iter()
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    let archived = archiving
+        .iter()
+        .filter(|id| !refused.contains(id.as_str()))
+        .count();
+    let summary = SecurityHubImport {
+        product_arn,
+        imported: own
+            .iter()
+            .filter(|f| !archiving.contains(&f.id) && !refused.contains(f.id.as_str()))
+            .count(),
+        archived,
+        failed: refused.len(),
+    };
+    for (id, code, message) in &imported.refused {
+        hub_error(
+            report,
+            ErrorCode::ImportFailed,
+            format!("Security Hub refused finding `{id}`: {code}: {message}"),
+        );
+    }
+    report.summary.security_hub = Some(summary);
 }
 
 /// Records that the run's messages went out (a retry of the invocation reads it and does not
@@ -297,5 +524,123 @@ async fn against_previous(
             report.complete = false;
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::fakes::{Hub, Memory, Roles};
+    use crate::app::{Run, Services, Settings};
+    use connector_audit_core::model::{ErrorCode, Inventory, Operation};
+
+    fn settings() -> Settings {
+        Settings {
+            security_hub: true,
+            ..Settings::default()
+        }
+    }
+
+    async fn run(roles: Roles, hub: &Hub, store: bool) -> connector_audit_core::model::Report {
+        let mut services = Services::new(roles);
+        services.hub = Some(Box::new(hub.clone()));
+        if store {
+            services.store = Some(Box::new(SharedMemory));
+        }
+        crate::app::run(
+            &settings(),
+            &Run::new("r", "2026-01-01T00:00:00Z"),
+            &services,
+        )
+        .await
+        .unwrap()
+        .report
+    }
+
+    /// One store for every run of a test (the previous report is read back).
+    struct SharedMemory;
+    static MEMORY: std::sync::LazyLock<Memory> = std::sync::LazyLock::new(Memory::default);
+
+    impl crate::app::ports::ReportStore for SharedMemory {
+        fn store<'a>(
+            &'a self,
+            key: &'a str,
+            body: Vec<u8>,
+        ) -> crate::app::ports::BoxFuture<'a, Result<String, crate::app::ports::PortError>>
+        {
+            MEMORY.store(key, body)
+        }
+        fn load<'a>(
+            &'a self,
+            key: &'a str,
+        ) -> crate::app::ports::BoxFuture<
+            'a,
+            Result<Option<crate::app::ports::Stored>, crate::app::ports::PortError>,
+        > {
+            MEMORY.load(key)
+        }
+    }
+
+    /// The demo account without the role of its first finding.
+    fn without_first_role(first: &str) -> Roles {
+        let all = Roles::demo().0;
+        let roles = all.roles.into_iter().filter(|r| r.name != first).collect();
+        Roles(Inventory::new(roles, vec![]))
+    }
+
+    #[tokio::test]
+    async fn findings_are_imported_and_resolved_ones_archived() {
+        for store in [false, true] {
+            let hub = Hub::default();
+            let first = run(Roles::demo(), &hub, store).await;
+            let imported = first.summary.security_hub.clone().unwrap();
+            assert_eq!(imported.imported, first.findings.len());
+            assert_eq!(hub.findings.lock().unwrap().len(), first.findings.len());
+            let gone = first.findings[0].role_name.clone();
+            let second = run(without_first_role(&gone), &hub, store).await;
+            let h = second.summary.security_hub.clone().unwrap();
+            let resolved = first
+                .findings
+                .iter()
+                .filter(|f| f.role_name == gone)
+                .count();
+            assert_eq!(h.archived, resolved, "store: {store}");
+            let held = hub.findings.lock().unwrap();
+            for f in first.findings.iter().filter(|f| f.role_name == gone) {
+                assert_eq!(held[&f.id].record_state, "ARCHIVED");
+            }
+            assert_eq!(
+                held.values().filter(|f| f.record_state == "ACTIVE").count(),
+                second.findings.len()
+            );
+        }
+        // the HTML page is stored beside the report, each fix a diff of the current document
+        let objects = MEMORY.objects.lock().unwrap();
+        let page = objects
+            .iter()
+            .find(|(k, _)| k.ends_with("/r.html"))
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+            .unwrap();
+        assert!(page.contains("<ins>+ "), "no diff in the page");
+    }
+
+    #[tokio::test]
+    async fn a_refused_finding_is_an_error_entry() {
+        let probe = run(Roles::demo(), &Hub::default(), false).await;
+        let hub = Hub {
+            refuse: vec![probe.findings[0].id.clone()],
+            ..Hub::default()
+        };
+        let report = run(Roles::demo(), &hub, false).await;
+        let h = report.summary.security_hub.unwrap();
+        assert_eq!((h.failed, h.imported), (1, report.findings.len() - 1));
+        assert!(!report.complete);
+        assert!(
+            report
+                .errors
+                .iter()
+                .any(|e| e.operation == Operation::ImportFindings
+                    && e.code == ErrorCode::ImportFailed
+                    && e.message.contains(&probe.findings[0].id))
+        );
     }
 }

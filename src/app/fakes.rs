@@ -3,13 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::ports::{
-    BoxFuture, FindingSink, Member, Organization, PortError, Prober, ReportStore, RoleSource,
-    Stored,
+    BoxFuture, FindingSink, FindingsHub, HubTarget, Imported, Member, Organization, PortError,
+    Prober, ReportStore, RoleSource, Stored,
 };
 use crate::model::{Guardrails, Inventory, RoleProbe};
 use crate::notify::Message;
 use crate::org::{Account, Listing};
 use crate::probe::RolePlan;
+use crate::render::asff::AsffFinding;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -164,5 +165,60 @@ impl Organization for Org {
                 }),
             }
         })
+    }
+}
+
+/// A Security Hub in memory: keeps every finding by id (a re-import replaces it, as Security
+/// Hub's does), refuses the ids in `refuse`. Clones share what it holds.
+#[derive(Default, Clone)]
+pub struct Hub {
+    pub findings: std::sync::Arc<Mutex<BTreeMap<String, AsffFinding>>>,
+    pub refuse: Vec<String>,
+}
+
+impl FindingsHub for Hub {
+    fn target(&self) -> HubTarget {
+        HubTarget {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn import<'a>(
+        &'a self,
+        findings: &'a [AsffFinding],
+    ) -> BoxFuture<'a, Result<Imported, PortError>> {
+        let mut out = Imported::default();
+        let mut held = self.findings.lock().unwrap();
+        for f in findings {
+            if self.refuse.contains(&f.id) {
+                out.refused
+                    .push((f.id.clone(), "InvalidInput".into(), "refused".into()));
+            } else {
+                held.insert(f.id.clone(), f.clone());
+                out.accepted += 1;
+            }
+        }
+        Box::pin(std::future::ready(Ok(out)))
+    }
+
+    fn active<'a>(
+        &'a self,
+        product_arn: &'a str,
+        generator_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<AsffFinding>, PortError>> {
+        let found = self
+            .findings
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|f| {
+                f.product_arn == product_arn
+                    && f.record_state == "ACTIVE"
+                    && generator_ids.contains(&f.generator_id)
+            })
+            .cloned()
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
     }
 }

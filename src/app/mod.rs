@@ -88,6 +88,11 @@ pub struct Outcome {
     pub published: usize,
     /// Where the report was stored, when a store was given.
     pub stored: Option<String>,
+    /// Where its HTML page was stored, beside it.
+    pub html: Option<String>,
+    /// What the page shows beyond the report (this account's roles' current documents and
+    /// buckets; empty for an organization's run).
+    pub page: connector_audit_core::render::html::HtmlContext,
 }
 
 /// A live run that could not finish. The report is kept, so that the caller can still return
@@ -122,10 +127,22 @@ pub async fn run(settings: &Settings, run: &Run, services: &Services) -> Result<
         None => SuppressionSet::default(),
     };
     let options = settings.audit_options(run.change.as_ref(), suppressions);
+    // the HTML page shows each fix as a diff of the role's current document: this account's
+    // documents are at hand (the connector roles' only: a few)
+    let mut page = connector_audit_core::render::html::HtmlContext::default();
     let mut report = match &run.scope {
         Scope::ThisAccount => {
             let collaborators = assess::Collaborators::of(services);
-            Box::pin(assess::account(&collaborators, settings, &options, run)).await
+            let (report, context) = Box::pin(assess::account_and_page(
+                &collaborators,
+                settings,
+                &options,
+                run,
+                true,
+            ))
+            .await;
+            page = context;
+            report
         }
         Scope::Organization | Scope::Member(_) => {
             let org = services
@@ -155,5 +172,8 @@ pub async fn run(settings: &Settings, run: &Run, services: &Services) -> Result<
         }
     };
     report.change = run.change.clone();
-    Box::pin(deliver::deliver(report, settings, &options, run, services)).await
+    Box::pin(deliver::deliver_with_page(
+        report, &page, settings, &options, run, services,
+    ))
+    .await
 }

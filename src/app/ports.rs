@@ -7,6 +7,7 @@ use connector_audit_core::model::{ErrorEntry, Guardrails, Inventory, RoleProbe, 
 use connector_audit_core::notify::Message;
 use connector_audit_core::org::{Account, Listing};
 use connector_audit_core::probe::RolePlan;
+use connector_audit_core::render::asff::AsffFinding;
 use connector_audit_core::suppress::SuppressionSet;
 use connector_audit_core::usage::UsageOptions;
 use std::future::Future;
@@ -68,6 +69,41 @@ pub trait FindingSink: Send + Sync {
     fn publish<'a>(&'a self, messages: &'a [Message]) -> BoxFuture<'a, Result<usize, PortError>>;
 }
 
+/// Where security teams triage: Security Hub (`SECURITY_HUB`), the account's default product.
+pub trait FindingsHub: Send + Sync {
+    /// The partition and region the findings are imported into (the product ARN's).
+    fn target(&self) -> HubTarget;
+    /// Imports the findings (`BatchImportFindings`, at most 100 a call); findings refused one
+    /// by one are tried again a few times, and those still refused are returned.
+    fn import<'a>(
+        &'a self,
+        findings: &'a [AsffFinding],
+    ) -> BoxFuture<'a, Result<Imported, PortError>>;
+    /// The active findings of `product_arn` that one of `generator_ids` made
+    /// (`GetFindings`, every page).
+    fn active<'a>(
+        &'a self,
+        product_arn: &'a str,
+        generator_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<AsffFinding>, PortError>>;
+}
+
+/// Where a [`FindingsHub`] imports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubTarget {
+    pub partition: String,
+    pub region: String,
+}
+
+/// What an import achieved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Findings accepted.
+    pub accepted: usize,
+    /// Findings refused after the retries: `(id, code, message)`.
+    pub refused: Vec<(String, String, String)>,
+}
+
 /// Where the central suppressions come from (an S3 object read on every run, or a file the
 /// CLI read before the run).
 pub trait SuppressionsSource: Send + Sync {
@@ -114,6 +150,8 @@ pub struct Services {
     pub store: Option<Box<dyn ReportStore>>,
     pub sink: Option<Box<dyn FindingSink>>,
     pub suppressions: Option<Box<dyn SuppressionsSource>>,
+    /// Used when the settings ask for Security Hub.
+    pub hub: Option<Box<dyn FindingsHub>>,
     /// The organization the credentials can list (entering a member account needs the org
     /// role of the settings).
     pub organization: Option<Box<dyn Organization>>,
@@ -129,6 +167,7 @@ impl Services {
             store: None,
             sink: None,
             suppressions: None,
+            hub: None,
             organization: None,
         }
     }
@@ -142,6 +181,7 @@ impl std::fmt::Debug for Services {
             .field("store", &self.store.is_some())
             .field("sink", &self.sink.is_some())
             .field("suppressions", &self.suppressions.is_some())
+            .field("hub", &self.hub.is_some())
             .field("organization", &self.organization.is_some())
             .finish_non_exhaustive()
     }

@@ -40,8 +40,11 @@ pub struct Settings {
     pub deadline_margin: Duration,
     /// The run's own time budget, from its start (`--probe-budget`).
     pub time_budget: Option<Duration>,
-    /// Where each run's report is written before publishing (`REPORT_BUCKET`).
+    /// Where each run's report is written before publishing (`REPORT_BUCKET`), the JSON
+    /// report and its HTML page beside it.
     pub report_bucket: Option<String>,
+    /// Import every run's findings into Security Hub (`SECURITY_HUB`, `--security-hub`).
+    pub security_hub: bool,
     /// The CloudTrail trail to read usage evidence from (`CLOUDTRAIL_BUCKET`, ...).
     pub usage: Option<UsageOptions>,
     /// The usage window without a trail, for `role-unused` (`--lookback-days`).
@@ -81,6 +84,7 @@ impl Default for Settings {
             deadline_margin: Duration::from_secs(30),
             time_budget: None,
             report_bucket: None,
+            security_hub: false,
             usage: None,
             lookback_days: None,
             suppressions: None,
@@ -316,7 +320,8 @@ impl Settings {
     /// Reads `CONNECTOR_TAG_KEY`, `CONNECTOR_TAG_VALUE`, `TRUSTED_ACCOUNT_IDS` (comma or space
     /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
-    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`,
+    /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`, `SECURITY_HUB`
+    /// (on/off, default off),
     /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90),
     /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`),
     /// `ORG_AUDIT_ROLE_NAME`, `ORG_CONCURRENCY` (default 4), `AWS_MAX_ATTEMPTS`,
@@ -386,6 +391,9 @@ impl Settings {
         s.report_bucket = nonempty("REPORT_BUCKET")
             .map(|b| bucket("REPORT_BUCKET", b))
             .transpose()?;
+        if let Some(v) = nonempty("SECURITY_HUB") {
+            s.security_hub = switch("SECURITY_HUB", &v)?;
+        }
         let lookback_days = match nonempty("USAGE_LOOKBACK_DAYS") {
             Some(v) => number("USAGE_LOOKBACK_DAYS", &v, 1..=3650)? as u32,
             None => DEFAULT_LOOKBACK_DAYS,
@@ -522,6 +530,12 @@ mod tests {
         ]))
         .unwrap();
         assert!(c.probe && !c.probe_options.delete);
+        assert!(!c.security_hub);
+        assert!(
+            Settings::from_env(env(&[("SECURITY_HUB", "true")]))
+                .unwrap()
+                .security_hub
+        );
         assert_eq!(c.probe_options.concurrency, 4);
         assert_eq!(
             c.probe_options.canary_bucket.as_deref(),
@@ -529,6 +543,7 @@ mod tests {
         );
         for (name, value, want) in [
             ("PROBE", "maybe", "`maybe`"),
+            ("SECURITY_HUB", "sometimes", "`sometimes`"),
             ("PROBE_CANARY_BUCKET", "Not_A_Bucket", "`Not_A_Bucket`"),
             ("PROBE_CONCURRENCY", "0", "from 1 to 64"),
             ("REPORT_BUCKET", "s3://reports", "`s3://reports`"),

@@ -1,7 +1,8 @@
 //! The only module that names `aws_sdk_*` types: the adapters behind the application's
 //! ports ([`crate::app::ports`]). It turns IAM answers into [`crate::model::RoleSnapshot`]s
 //! ([`inventory`]), probes roles with their own credentials ([`probe`]), sends
-//! [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), reads the trail
+//! [`crate::notify::Message`]s with SNS PublishBatch ([`publish`]), imports findings into
+//! Security Hub ([`securityhub`]), reads the trail
 //! ([`usage`]), lists an organization's accounts and enters them through the org role
 //! ([`org`]), and keeps every AWS error's code, message and request id ([`AwsError`]).
 //! Clients are built once per process ([`Clients::from_env`]) and [`services`] wires them to
@@ -12,6 +13,7 @@ pub mod inventory;
 pub mod org;
 pub mod probe;
 pub mod publish;
+pub mod securityhub;
 pub mod usage;
 
 use crate::app::ports::{
@@ -164,6 +166,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// S3 with the auditor's own credentials (the report bucket).
     pub s3: aws_sdk_s3::Client,
+    /// Security Hub in the clients' region (`SECURITY_HUB`).
+    pub securityhub: securityhub::AwsSecurityHub,
     pub prober: probe::AwsProber,
     /// The configuration the clients were built from (member accounts' clients start from it).
     conf: aws_config::SdkConfig,
@@ -217,6 +221,7 @@ impl Clients {
                     .build(),
             ),
             prober: probe::AwsProber::new(conf),
+            securityhub: securityhub::AwsSecurityHub::new(conf),
             conf: conf.clone(),
         }
     }
@@ -327,7 +332,11 @@ impl S3ReportStore {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type("application/json")
+            .content_type(if key.ends_with(".html") {
+                "text/html; charset=utf-8"
+            } else {
+                "application/json"
+            })
             .body(json.into())
             .send()
             .await
@@ -434,6 +443,9 @@ pub fn services(clients: &Clients, settings: &Settings) -> Services {
                 uri: uri.clone(),
                 limit: settings.read_limit,
             }) as Box<dyn SuppressionsSource>
+        }),
+        hub: settings.security_hub.then(|| {
+            Box::new(clients.securityhub.clone()) as Box<dyn crate::app::ports::FindingsHub>
         }),
         // listing needs no org role; entering a member account does
         organization: Some(Box::new(

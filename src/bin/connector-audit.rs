@@ -16,6 +16,7 @@ use connector_audit::model::{Guardrails, Report, Severity, Source};
 use connector_audit::notify::PublishMode;
 use connector_audit::probe::ProbeOptions;
 use connector_audit::render;
+use connector_audit::render::html::HtmlContext;
 use connector_audit::render::sarif::SarifOptions;
 use connector_audit::rules::registry::{RULES, find};
 use connector_audit::suppress::SuppressionSet;
@@ -60,7 +61,7 @@ enum Command {
     /// as the Lambda function; `AWS_ENDPOINT_URL` is honoured).
     Audit(Box<AuditArgs>),
     /// Print a saved JSON report (from `check`, `audit` or the Lambda function) as a table,
-    /// JSON, SARIF or OCSF.
+    /// JSON, SARIF, OCSF or an HTML page.
     Render {
         /// The report file (`-` for standard input).
         #[arg(long, value_name = "FILE")]
@@ -96,9 +97,14 @@ struct AuditArgs {
     /// The trail's S3 key prefix, if it has one.
     #[arg(long, value_name = "PREFIX", requires = "cloudtrail_bucket")]
     cloudtrail_prefix: Option<String>,
-    /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`) before publishing.
+    /// Write the report to this bucket (`reports/YYYY/MM/DD/<run-id>.json`, and its HTML page
+    /// beside it) before publishing.
     #[arg(long, value_name = "BUCKET")]
     report_bucket: Option<String>,
+    /// Import the findings into Security Hub (the account's default product), archiving those
+    /// resolved since the previous run.
+    #[arg(long)]
+    security_hub: bool,
     /// Lowest severity published with --publish.
     #[arg(long, default_value = "medium", value_name = "SEVERITY", value_parser = parse_severity)]
     publish_min_severity: Severity,
@@ -156,6 +162,7 @@ impl AuditArgs {
             probe_options: self.probe.options()?.unwrap_or_default(),
             time_budget: self.probe.budget()?,
             report_bucket: self.report_bucket.clone(),
+            security_hub: self.security_hub,
             usage: self.cloudtrail_bucket.clone().map(|bucket| {
                 connector_audit::usage::UsageOptions {
                     bucket,
@@ -310,6 +317,8 @@ enum Format {
     Sarif,
     /// OCSF Detection Findings, one JSON object per line.
     Ocsf,
+    /// One self-contained HTML page (no request to any network; readable without script).
+    Html,
 }
 
 fn parse_publish_mode(s: &str) -> Result<PublishMode, String> {
@@ -410,7 +419,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 fail_on,
             };
-            emit(&parsed, &common, &SarifOptions::default())
+            emit(
+                &parsed,
+                &common,
+                &SarifOptions::default(),
+                &HtmlContext::default(),
+            )
         }
         Command::Check {
             input,
@@ -458,6 +472,11 @@ fn check(
         guardrails,
         ..Evidence::default()
     };
+    // the page shows each fix as a diff of the current document, and each role's buckets
+    let html = match common.format() {
+        Format::Html => HtmlContext::from_roles(&inventory.roles),
+        _ => HtmlContext::default(),
+    };
     let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
     if let Some((previous, location)) = previous {
         connector_audit::baseline::compare(&mut report, Some(&previous), Some(location), &options);
@@ -467,7 +486,7 @@ fn check(
         Format::Sarif => SarifOptions::for_dump(&input.to_string_lossy(), &text),
         _ => SarifOptions::default(),
     };
-    emit(&report, common, &sarif)
+    emit(&report, common, &sarif, &html)
 }
 
 /// `audit`: the settings from the flags, then the application's one run path (the Lambda
@@ -511,6 +530,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
                             &outcome.report,
                             &common,
                             &SarifOptions::default(),
+                            &HtmlContext::default(),
                         )?)?;
                     }
                     anyhow::bail!("{unread}");
@@ -518,17 +538,36 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 if let Some(at) = &outcome.stored {
                     eprintln!("connector-audit: report written to {at}");
                 }
+                if let Some(at) = &outcome.html {
+                    eprintln!("connector-audit: HTML report written to {at}");
+                }
+                if let Some(h) = &outcome.report.summary.security_hub {
+                    eprintln!(
+                        "connector-audit: Security Hub: {} finding(s) imported, {} archived, {} refused",
+                        h.imported, h.archived, h.failed
+                    );
+                }
                 if settings.publish {
                     eprintln!(
                         "connector-audit: published {} message(s)",
                         outcome.published
                     );
                 }
-                emit(&outcome.report, &common, &SarifOptions::default())
+                emit(
+                    &outcome.report,
+                    &common,
+                    &SarifOptions::default(),
+                    &outcome.page,
+                )
             }
             Err(RunError::Publish { report, source, .. }) => {
                 // the report is still shown; the failure is the exit status
-                let _ = emit(&report, &common, &SarifOptions::default());
+                let _ = emit(
+                    &report,
+                    &common,
+                    &SarifOptions::default(),
+                    &HtmlContext::default(),
+                );
                 Err(anyhow::anyhow!("publishing the findings failed: {source}"))
             }
             Err(e) => Err(e.into()),
@@ -614,13 +653,19 @@ fn write_fixes(
 }
 
 /// The report in the format asked for.
-fn render_text(report: &Report, common: &Common, sarif: &SarifOptions) -> anyhow::Result<String> {
+fn render_text(
+    report: &Report,
+    common: &Common,
+    sarif: &SarifOptions,
+    html: &HtmlContext,
+) -> anyhow::Result<String> {
     Ok(match common.format() {
         Format::Json => render::json(report)? + "\n",
         Format::Table => render::table(report),
         Format::Brief => render::brief(report),
         Format::Sarif => render::sarif::sarif(report, sarif)? + "\n",
         Format::Ocsf => render::ocsf::ocsf(report)?,
+        Format::Html => render::html::html(report, html),
     })
 }
 
@@ -628,8 +673,9 @@ fn emit(
     report: &connector_audit::model::Report,
     common: &Common,
     sarif: &SarifOptions,
+    html: &HtmlContext,
 ) -> anyhow::Result<ExitCode> {
-    print(&render_text(report, common, sarif)?)?;
+    print(&render_text(report, common, sarif, html)?)?;
     if let Some(dir) = &common.fixes {
         write_fixes(dir, report)?;
     }

@@ -536,8 +536,14 @@ mod tests {
         assert!(e.to_string().contains("sns is down"), "{e}");
         let objects = store.objects.lock().unwrap();
         // the run's report is stored; the scope's latest report is not moved on
-        let stored: Vec<&String> = objects.keys().collect();
+        let stored: Vec<&String> = objects.keys().filter(|k| k.ends_with(".json")).collect();
         assert_eq!(stored.len(), 1, "{stored:?}");
+        // its HTML page beside it
+        assert!(
+            objects.keys().any(|k| k.ends_with(".html")),
+            "{:?}",
+            objects.keys().collect::<Vec<_>>()
+        );
         assert!(stored[0].starts_with("reports/") && !stored[0].starts_with("reports/latest/"));
         let report: Report = serde_json::from_slice(&objects[stored[0]]).unwrap();
         assert!(!report.findings.is_empty());

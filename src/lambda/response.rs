@@ -216,6 +216,7 @@ mod tests {
                 findings: SeverityCounts::of(&findings),
                 suppressed: 0,
                 changes: None,
+                security_hub: None,
             },
             roles: vec![],
             findings,
@@ -297,6 +298,7 @@ mod tests {
                     findings: SeverityCounts::of(&findings),
                     suppressed: 0,
                     changes: None,
+                    security_hub: None,
                 },
                 roles: (0..roles)
                     .map(|i| RoleEntry {

@@ -306,8 +306,15 @@ async fn an_sns_outage_fails_the_invocation_but_the_report_is_in_s3() {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
-    assert_eq!(keys.len(), 1, "{keys:?}");
+    let all: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    // the report, and its HTML page beside it
+    let keys: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|k| k.ends_with(".json"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{all:?}");
+    assert_eq!(all.len(), 2, "{all:?}");
     let key = keys[0];
     assert!(
         key.starts_with("reports/20")

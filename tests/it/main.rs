@@ -24,6 +24,7 @@ mod parser_props;
 mod parties;
 mod probe;
 mod secrets;
+mod securityhub;
 mod semantics;
 mod service_data;
 mod soundness;

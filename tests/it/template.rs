@@ -446,3 +446,50 @@ fn change_events_are_buffered_through_the_queue() {
     );
     assert!(t["Resources"]["IamChangeRulePermission"].is_null());
 }
+
+/// Security Hub: only with EnableSecurityHub, only into the account's own default product;
+/// GetFindings only when no report bucket keeps the previous report.
+#[test]
+fn security_hub_is_least_privilege_and_off_by_default() {
+    let t = template();
+    assert_eq!(t["Parameters"]["EnableSecurityHub"]["Default"], "false");
+    let policies =
+        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    assert!(
+        policies.contains(r#"{"!If":["SecurityHubEnabled",{"Sid":"ImportFindings""#),
+        "{policies}"
+    );
+    assert!(
+        policies.contains(r#"{"!If":["SecurityHubReadsBack",{"Sid":"ReadOwnFindings""#),
+        "{policies}"
+    );
+    let statements = execution_role_statements();
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s.get("Sid").and_then(Json::as_str) == Some(sid))
+            .unwrap()
+            .clone()
+    };
+    let import = by_sid("ImportFindings");
+    assert_eq!(list(&import["Action"]), ["securityhub:BatchImportFindings"]);
+    assert_eq!(
+        import["Resource"]["!Sub"],
+        "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default",
+        "{import}"
+    );
+    let read = by_sid("ReadOwnFindings");
+    assert_eq!(list(&read["Action"]), ["securityhub:GetFindings"]);
+    assert!(
+        read["Resource"]["!Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":hub/default"),
+        "{read}"
+    );
+    let env = serde_json::to_string(
+        &t["Resources"]["AuditFunction"]["Properties"]["Environment"]["Variables"]["SECURITY_HUB"],
+    )
+    .unwrap();
+    assert_eq!(env, r#"{"!Ref":"EnableSecurityHub"}"#);
+}

@@ -332,6 +332,7 @@ pub fn audit_with(
             findings: SeverityCounts::of(&findings),
             suppressed: findings.iter().filter(|f| !f.is_active()).count(),
             changes: None,
+            security_hub: None,
         },
         roles,
         findings,
@@ -698,6 +699,7 @@ mod tests {
             account_id: "123456789012",
             min_severity: Severity::Low,
             mode: crate::notify::PublishMode::All,
+            html_report: None,
         };
         let message = &crate::notify::messages(&report, &run)[0];
         let structured: serde_json::Value = serde_json::from_str(&message.structured).unwrap();

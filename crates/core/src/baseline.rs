@@ -186,6 +186,7 @@ fn latest(
         findings: SeverityCounts::of(&latest.findings),
         suppressed: latest.findings.iter().filter(|f| !f.is_active()).count(),
         changes: None,
+        security_hub: None,
     };
     latest
 }

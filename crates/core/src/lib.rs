@@ -23,7 +23,7 @@
 //! - [`baseline`]: new, known and resolved findings against the previous report.
 //! - [`org`]: an organization's accounts, and their reports merged into one.
 //! - [`notify`]: the report as SNS messages (one per finding, one summary), sized for SNS.
-//! - [`render`]: table, JSON, SARIF 2.1.0, OCSF.
+//! - [`render`]: table, JSON, SARIF 2.1.0, OCSF, ASFF (Security Hub), a self-contained HTML page.
 //!
 //! The engine on its own: `StringEqualsIfExists` does not enforce an external id.
 //!

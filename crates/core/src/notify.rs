@@ -56,6 +56,8 @@ pub struct RunInfo<'a> {
     pub min_severity: Severity,
     /// Which findings are published.
     pub mode: PublishMode,
+    /// Where the run's HTML report was stored (`s3://bucket/reports/.../<run-id>.html`).
+    pub html_report: Option<&'a str>,
 }
 
 /// Which findings a run publishes (`PUBLISH_MODE`); suppressed ones never are.
@@ -246,6 +248,12 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
         if let Some(c) = &report.change {
             obj.insert("change".into(), json!(c));
         }
+        if let Some(h) = &report.summary.security_hub {
+            obj.insert("security_hub".into(), json!(h));
+        }
+        if let Some(at) = run.html_report {
+            obj.insert("html_report".into(), at.into());
+        }
     }
     let total = report.findings.iter().filter(|f| f.is_active()).count();
     let subject = subject(&format!(
@@ -286,6 +294,16 @@ fn summary_message(report: &Report, run: &RunInfo<'_>) -> Message {
             "Suppressed (accepted, not counted): {}",
             report.summary.suppressed
         );
+    }
+    if let Some(h) = &report.summary.security_hub {
+        let _ = writeln!(
+            email,
+            "Security Hub: {} imported, {} archived, {} refused",
+            h.imported, h.archived, h.failed
+        );
+    }
+    if let Some(at) = run.html_report {
+        let _ = writeln!(email, "HTML report: {at}");
     }
     if let Some(c) = &report.summary.changes {
         let _ = writeln!(
@@ -389,7 +407,7 @@ fn subject(text: &str) -> String {
     truncate_chars(&clean, SUBJECT_MAX_CHARS)
 }
 
-fn truncate_chars(text: &str, max: usize) -> String {
+pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => text.get(..cut).unwrap_or(text).to_string(),
         None => text.to_string(),
@@ -458,6 +476,7 @@ mod tests {
                 findings: SeverityCounts::of(&findings),
                 suppressed: 0,
                 changes: None,
+                security_hub: None,
             },
             roles: vec![],
             findings,
@@ -474,6 +493,7 @@ mod tests {
         account_id: "123456789012",
         min_severity: Severity::Medium,
         mode: PublishMode::All,
+        html_report: None,
     };
 
     #[test]

@@ -172,6 +172,7 @@ pub fn merge(
             findings: SeverityCounts::of(&findings),
             suppressed,
             changes: None,
+            security_hub: None,
         },
         roles,
         findings,

@@ -504,3 +504,31 @@ pub fn now_ms() -> u64 {
         .unwrap()
         .as_millis() as u64
 }
+
+/// Turns Security Hub on in the emulator's account and region.
+#[allow(dead_code)] // not every test binary uses Security Hub
+pub async fn enable_security_hub(conf: &aws_config::SdkConfig) {
+    aws_sdk_securityhub::Client::new(conf)
+        .enable_security_hub()
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Every finding Security Hub holds (`GetFindings`, every page; the emulator ignores filters).
+#[allow(dead_code)]
+pub async fn hub_findings(
+    conf: &aws_config::SdkConfig,
+) -> Vec<aws_sdk_securityhub::types::AwsSecurityFinding> {
+    let mut pages = aws_sdk_securityhub::Client::new(conf)
+        .get_findings()
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send();
+    let mut out = Vec::new();
+    while let Some(f) = pages.next().await {
+        out.push(f.unwrap());
+    }
+    out
+}

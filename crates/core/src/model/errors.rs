@@ -98,6 +98,8 @@ string_enum! {
         EvaluateRules => "evaluate-rules",
         /// IAM's `RoleLastUsed` of a role.
         ReadRoleLastUsed => "read-role-last-used",
+        /// Importing the findings into Security Hub (`BatchImportFindings`, `GetFindings`).
+        ImportFindings => "import-findings",
     }
 }
 
@@ -111,6 +113,8 @@ string_enum! {
         NotTrusted => "NotTrusted",
         AccessDenied => "AccessDenied",
         AccountNotEntered => "AccountNotEntered",
+        /// Security Hub refused a finding, even after retries.
+        ImportFailed => "ImportFailed",
         AccountUnknown => "AccountUnknown",
         AssumeRoleFailed => "AssumeRoleFailed",
         AuditorUnknown => "AuditorUnknown",

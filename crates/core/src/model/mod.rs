@@ -537,6 +537,23 @@ pub struct Summary {
     /// What changed since the previous report (only when one is compared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+    /// What the run imported into Security Hub (only when it imports: `SECURITY_HUB`,
+    /// `--security-hub`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<SecurityHubImport>,
+}
+
+/// A run's import into Security Hub (report field `summary.security_hub`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SecurityHubImport {
+    /// The product the findings went to (`arn:...:product/<account>/default`).
+    pub product_arn: String,
+    /// Findings of this run that Security Hub accepted (suppressed ones included).
+    pub imported: usize,
+    /// Findings of earlier runs that this run archived (resolved).
+    pub archived: usize,
+    /// Findings it refused even after retries (each an error entry).
+    pub failed: usize,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -1,9 +1,12 @@
 //! Turns a [`Report`] into text: a table for people, JSON (the report contract), SARIF 2.1.0
-//! for code scanning ([`sarif`]) and OCSF Detection Findings for security lakes ([`ocsf`]).
+//! for code scanning ([`sarif`]), OCSF Detection Findings for security lakes ([`ocsf`]), ASFF
+//! findings for Security Hub ([`asff`]) and a self-contained HTML page ([`html`]).
 //! PURE: no I/O, no AWS SDK; what a format needs beyond the report (the audited file's path,
 //! say) is a parameter.
 
 pub mod brief;
+pub mod asff;
+pub mod html;
 pub mod ocsf;
 pub mod sarif;
 
@@ -361,6 +364,7 @@ pub(crate) mod testing {
                 findings: SeverityCounts::of(&findings),
                 suppressed: findings.iter().filter(|f| !f.is_active()).count(),
                 changes: None,
+                security_hub: None,
             },
             roles: vec![],
             findings,
