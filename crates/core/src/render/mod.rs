@@ -4,8 +4,8 @@
 //! PURE: no I/O, no AWS SDK; what a format needs beyond the report (the audited file's path,
 //! say) is a parameter.
 
-pub mod brief;
 pub mod asff;
+pub mod brief;
 pub mod html;
 pub mod ocsf;
 pub mod sarif;
