@@ -280,7 +280,7 @@ fn glance(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<header><h1>connector-audit report</h1>\n<dl class=\"glance\">\
-<dt>Account</dt><dd id=\"account\">{}</dd><dt>Generated</dt><dd>{}</dd>\
+<dt>Account</dt><dd id=\"account\">{}</dd><dt>Generated</dt><dd id=\"generated\">{}</dd>\
 <dt>Source</dt><dd>{}</dd><dt>Roles audited</dt><dd>{}</dd><dt>Complete</dt><dd class=\"{}\">{}</dd></dl>\n\
 <ul class=\"counts\">",
         escape(report.account_id.as_deref().unwrap_or("unknown")),
