@@ -114,11 +114,16 @@ pub async fn deliver_with_page(
         latest = against_previous(&mut report, options, store, step_deadline(run.end, 0)).await;
     }
     if let Some(hub) = services.hub.as_deref().filter(|_| settings.security_hub) {
+        let docs = settings
+            .rules_docs_url
+            .clone()
+            .or_else(asff::default_docs_url);
         to_hub(
             &mut report,
             options,
             run,
             hub,
+            docs,
             step_deadline(run.end, HUB_STEP),
         )
         .await;
@@ -303,6 +308,7 @@ async fn to_hub(
     options: &AuditOptions,
     run: &Run,
     hub: &dyn FindingsHub,
+    docs_url: Option<String>,
     deadline: Option<Instant>,
 ) {
     let Some(account) = report.account_id.clone() else {
@@ -320,7 +326,7 @@ async fn to_hub(
         account_id: account.clone(),
         run_id: run.run_id.clone(),
         now: connector_audit_core::audit::now_rfc3339(),
-        docs_url: asff::default_docs_url(),
+        docs_url,
     };
     let product_arn = ctx.product_arn();
     let mut findings = asff::findings(report, &ctx);

@@ -45,6 +45,9 @@ pub struct Settings {
     pub report_bucket: Option<String>,
     /// Import every run's findings into Security Hub (`SECURITY_HUB`, `--security-hub`).
     pub security_hub: bool,
+    /// Where the rules' documentation is published (`RULES_DOCS_URL`, an `https://` address):
+    /// each Security Hub finding's `SourceUrl` is it with `#<rule-id>`.
+    pub rules_docs_url: Option<String>,
     /// The CloudTrail trail to read usage evidence from (`CLOUDTRAIL_BUCKET`, ...).
     pub usage: Option<UsageOptions>,
     /// The usage window without a trail, for `role-unused` (`--lookback-days`).
@@ -85,6 +88,7 @@ impl Default for Settings {
             time_budget: None,
             report_bucket: None,
             security_hub: false,
+            rules_docs_url: None,
             usage: None,
             lookback_days: None,
             suppressions: None,
@@ -321,7 +325,7 @@ impl Settings {
     /// separated), `FINDINGS_TOPIC_ARN`, `MIN_SEVERITY` (default `medium`), `PROBE` (on/off,
     /// default off), `PROBE_CANARY_BUCKET`, `PROBE_NO_DELETE` (on/off), `PROBE_CONCURRENCY`
     /// (default 8), `DEADLINE_MARGIN_SECONDS` (default 30), `REPORT_BUCKET`, `SECURITY_HUB`
-    /// (on/off, default off),
+    /// (on/off, default off), `RULES_DOCS_URL` (`https://...`),
     /// `CLOUDTRAIL_BUCKET`, `CLOUDTRAIL_PREFIX`, `USAGE_LOOKBACK_DAYS` (default 90),
     /// `PUBLISH_MODE` (`all` or `new`, default `all`), `SUPPRESSIONS_S3_URI` (`s3://bucket/key`),
     /// `ORG_AUDIT_ROLE_NAME`, `ORG_CONCURRENCY` (default 4), `AWS_MAX_ATTEMPTS`,
@@ -393,6 +397,17 @@ impl Settings {
             .transpose()?;
         if let Some(v) = nonempty("SECURITY_HUB") {
             s.security_hub = switch("SECURITY_HUB", &v)?;
+        }
+        if let Some(v) = nonempty("RULES_DOCS_URL") {
+            if !v.starts_with("https://") || v.chars().any(|c| c.is_whitespace() || c == '#') {
+                return Err(ConfigError {
+                    name: "RULES_DOCS_URL",
+                    message: format!(
+                        "`{v}`: expected an https:// address without spaces or a #fragment"
+                    ),
+                });
+            }
+            s.rules_docs_url = Some(v);
         }
         let lookback_days = match nonempty("USAGE_LOOKBACK_DAYS") {
             Some(v) => number("USAGE_LOOKBACK_DAYS", &v, 1..=3650)? as u32,
@@ -522,6 +537,12 @@ mod tests {
             e.to_string().contains("`MIN_SEVERITY`") && e.to_string().contains("`urgent`"),
             "{e}"
         );
+        let c =
+            Settings::from_env(env(&[("RULES_DOCS_URL", "https://docs.example/rules")])).unwrap();
+        assert_eq!(
+            c.rules_docs_url.as_deref(),
+            Some("https://docs.example/rules")
+        );
         let c = Settings::from_env(env(&[
             ("PROBE", "on"),
             ("PROBE_CANARY_BUCKET", "canary-bucket"),
@@ -544,6 +565,12 @@ mod tests {
         for (name, value, want) in [
             ("PROBE", "maybe", "`maybe`"),
             ("SECURITY_HUB", "sometimes", "`sometimes`"),
+            ("RULES_DOCS_URL", "http://docs.example/rules", "https://"),
+            (
+                "RULES_DOCS_URL",
+                "https://docs.example/rules#x",
+                "#fragment",
+            ),
             ("PROBE_CANARY_BUCKET", "Not_A_Bucket", "`Not_A_Bucket`"),
             ("PROBE_CONCURRENCY", "0", "from 1 to 64"),
             ("REPORT_BUCKET", "s3://reports", "`s3://reports`"),

@@ -149,10 +149,11 @@ pub fn product_arn(partition: &str, region: &str, account: &str) -> String {
     format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
 }
 
-/// The rule documentation's address: the repository's README, when the build names one.
+/// The rules' documentation in the repository (`docs/rules.md`), when the build names one;
+/// `RULES_DOCS_URL` overrides it.
 pub fn default_docs_url() -> Option<String> {
     let repository = env!("CARGO_PKG_REPOSITORY");
-    (!repository.is_empty()).then(|| format!("{repository}/blob/main/README.md"))
+    (!repository.is_empty()).then(|| format!("{repository}/blob/main/docs/rules.md"))
 }
 
 /// `Severity.Label`.
