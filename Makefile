@@ -29,41 +29,33 @@ venv: $(VENV)/.installed
 lint-venv: $(LINT_VENV)/.installed
 
 # a venv with uv in it (pip, a few seconds), then uv installs the pinned requirements (its
-# progress: resolving, downloading, installing)
+# progress: resolving, downloading, installing): $(call install_venv,DIR,REQUIREMENTS)
+define install_venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
+	$(1)/bin/uv pip install --python $(1)/bin/python -r $(2)
+	touch $(1)/.installed
+endef
+
 $(VENV)/.installed: requirements-dev.txt
 	@printf '\n== %s\n' "Python tools into $(VENV): moto, SAM CLI, cargo-lambda with zig (first run ~1 min, 850 MB)"
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
-	touch $@
+	$(call install_venv,$(VENV),requirements-dev.txt)
 
 cli-venv: $(CLI_VENV)/.installed
 
 # the AWS CLI the fix tests run `apply.sh` with (against the emulator)
 $(CLI_VENV)/.installed: requirements-cli.txt
 	@printf '\n== %s\n' "the AWS CLI (pinned) into $(CLI_VENV) (first run ~15 s, 60 MB)"
-	rm -rf $(CLI_VENV)
-	$(PYTHON) -m venv $(CLI_VENV)
-	$(CLI_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
-	$(CLI_VENV)/bin/uv pip install --python $(CLI_VENV)/bin/python -r requirements-cli.txt
-	touch $@
+	$(call install_venv,$(CLI_VENV),requirements-cli.txt)
 
 $(LINT_VENV)/.installed: requirements-lint.txt
 	@printf '\n== %s\n' "cfn-lint (pinned) into $(LINT_VENV) (first run ~30 s, 260 MB)"
-	rm -rf $(LINT_VENV)
-	$(PYTHON) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
-	$(LINT_VENV)/bin/uv pip install --python $(LINT_VENV)/bin/python -r requirements-lint.txt
-	touch $@
+	$(call install_venv,$(LINT_VENV),requirements-lint.txt)
 
 $(BROWSER_VENV)/.installed: requirements-browser.txt
 	@printf '\n== %s\n' "Playwright (pinned, no browser download) into $(BROWSER_VENV) (first run ~20 s, 150 MB)"
-	rm -rf $(BROWSER_VENV)
-	$(PYTHON) -m venv $(BROWSER_VENV)
-	$(BROWSER_VENV)/bin/pip install --disable-pip-version-check --no-input uv==$(UV_VERSION)
-	$(BROWSER_VENV)/bin/uv pip install --python $(BROWSER_VENV)/bin/python -r requirements-browser.txt
-	touch $@
+	$(call install_venv,$(BROWSER_VENV),requirements-browser.txt)
 
 # the system's Chromium (Playwright never downloads a browser here): installed with apt when
 # missing and running as root, otherwise a clear failure
