@@ -9,7 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
-TARGET="${CARGO_TARGET_DIR:-target}"
 n="${BENCH_FAULT_ROLES:-1000}"
 share="${BENCH_FAULT_SHARE:-0.3}"
 

@@ -10,7 +10,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
-TARGET="${CARGO_TARGET_DIR:-target}"
 sizes="${BENCH_LIVE_SIZES:-1000 5000}"
 
 cargo build --locked --release --bin connector-audit --bin bootstrap --example gen-dump --example emulator >&2

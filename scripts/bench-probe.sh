@@ -11,7 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
-TARGET="${CARGO_TARGET_DIR:-target}"
 n="${BENCH_PROBE_ROLES:-200}"
 concurrencies="${BENCH_PROBE_CONCURRENCY:-8}"
 

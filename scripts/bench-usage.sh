@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
-TARGET="${CARGO_TARGET_DIR:-target}"
 days="${BENCH_TRAIL_DAYS:-90}"
 regions="${BENCH_TRAIL_REGIONS:-2}"
 records="${BENCH_TRAIL_RECORDS:-50000}"

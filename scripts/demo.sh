@@ -11,7 +11,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
-TARGET="${CARGO_TARGET_DIR:-target}"
 started=$SECONDS
 
 # the same debug build as `make test` and README's next steps (one feature set: make features)

@@ -15,9 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
-TARGET="${CARGO_TARGET_DIR:-target}"
-BIN="$PWD/$TARGET/debug/connector-audit"
-EMULATOR="$PWD/$TARGET/debug/examples/emulator"
+BIN="$TARGET/debug/connector-audit"
+EMULATOR="$TARGET/debug/examples/emulator"
 [ -x "$BIN" ] && [ -x "$EMULATOR" ] || cargo build --locked --bin connector-audit --example emulator
 
 work=$(mktemp -d)

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
-TARGET="${CARGO_TARGET_DIR:-target}"
 BOOTSTRAP=.aws-sam/build/AuditFunction/bootstrap
 EMULATOR="$TARGET/debug/examples/emulator"
 [ -x "$BOOTSTRAP" ] || { echo "$BOOTSTRAP missing: run 'make sam-build'" >&2; exit 1; }

@@ -4,6 +4,12 @@
 
 VENV="${VENV:-.venv}"
 
+# Cargo's target directory as an absolute path: CARGO_TARGET_DIR may be relative (default
+# `target`) or absolute (.ci/run points it at a cache under $HOME), and scripts run binaries
+# from other working directories.
+TARGET="${CARGO_TARGET_DIR:-target}"
+case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
+
 free_port() {
     "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
