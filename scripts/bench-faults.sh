@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks the live audit under injected faults: the synthetic account of 1,000 roles
-# (examples/gen-dump.rs) seeded into moto, audited and published to SNS once directly and once
+# (crates/core/examples/gen-dump.rs) seeded into moto, audited and published to SNS once directly and once
 # through the fault proxy (examples/fault-proxy.rs) answering 30% of requests with throttling,
 # 500/503, slow answers or dropped connections. Records wall time, requests, faults, retries,
 # and whether the findings and messages equal the clean run's. Prints a Markdown section for
@@ -12,7 +12,8 @@ source scripts/lib.sh
 n="${BENCH_FAULT_ROLES:-1000}"
 share="${BENCH_FAULT_SHARE:-0.3}"
 
-cargo build --locked --release --bin connector-audit --example gen-dump --example emulator --example fault-proxy >&2
+cargo build --locked --release --bin connector-audit --example emulator --example fault-proxy >&2
+cargo build --quiet --locked --release -p connector-audit-core --example gen-dump >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the live audit against the AWS emulator: N connector roles (examples/gen-dump.rs)
+# Benchmarks the live audit against the AWS emulator: N connector roles (crates/core/examples/gen-dump.rs)
 # seeded into moto, then `connector-audit audit` timed under /usr/bin/time (wall, peak RSS)
 # while moto's request log counts the AWS requests the audit made. Also the Lambda
 # binary's cold start: from exec of the release `bootstrap` to the answer of its first event
@@ -12,7 +12,8 @@ source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
 sizes="${BENCH_LIVE_SIZES:-1000 5000}"
 
-cargo build --locked --release --bin connector-audit --bin bootstrap --example gen-dump --example emulator >&2
+cargo build --locked --release --bin connector-audit --bin bootstrap --example emulator >&2
+cargo build --quiet --locked --release -p connector-audit-core --example gen-dump >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -155,6 +155,65 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
     deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
+/// The views of the selected roles, in their order, and the roles whose view was not started
+/// before the deadline. A view (documents parsed, permissions analysed) is most of a role's
+/// cost and depends on nothing but the role: the roles are split into as many contiguous runs
+/// as the process has cores (at most [`MAX_THREADS`]), each built on its own thread, and the
+/// runs put back in order, so the report is the same whatever the number of cores.
+fn build_views<'a>(
+    selected: &[&'a RoleSnapshot],
+    controls: Option<&Controls>,
+    probes: &'a BTreeMap<String, RoleProbe>,
+    deadline: Option<std::time::Instant>,
+) -> (Vec<RoleView<'a>>, Vec<&'a RoleSnapshot>) {
+    let build = |roles: &[&'a RoleSnapshot]| {
+        let mut views: Vec<RoleView<'a>> = Vec::with_capacity(roles.len());
+        let mut late: Vec<&'a RoleSnapshot> = Vec::new();
+        for r in roles {
+            if past(deadline) {
+                late.push(r);
+            } else {
+                views.push(RoleView::within(r, controls).with_probe(probes.get(&r.arn)));
+            }
+        }
+        (views, late)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_THREADS);
+    if threads < 2 || selected.len() < MIN_ROLES_PER_THREAD * 2 {
+        return build(selected);
+    }
+    let chunk = selected.len().div_ceil(threads);
+    let parts: Vec<(Vec<RoleView<'a>>, Vec<&'a RoleSnapshot>)> = std::thread::scope(|scope| {
+        let mut chunks = selected.chunks(chunk);
+        // the first run on this thread, the others on their own
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || build(c))).collect();
+        let mut parts = vec![build(first)];
+        for (h, c) in handles.into_iter().zip(selected.chunks(chunk).skip(1)) {
+            // a thread that panicked (a bug): its roles are built again here, where the
+            // panic, if it repeats, is the process's own
+            parts.push(h.join().unwrap_or_else(|_| build(c)));
+        }
+        parts
+    });
+    let mut views = Vec::with_capacity(selected.len());
+    let mut late = Vec::new();
+    for (v, l) in parts {
+        views.extend(v);
+        late.extend(l);
+    }
+    (views, late)
+}
+
+/// At most this many threads build views: the Lambda has at most 6 vCPUs, the CLI runs
+/// beside other work.
+const MAX_THREADS: usize = 4;
+
+/// Below this many roles per thread, a thread costs more than it saves.
+const MIN_ROLES_PER_THREAD: usize = 64;
+
 /// The error entry of a role the rules had no time for.
 fn not_evaluated(role: &RoleSnapshot) -> ErrorEntry {
     ErrorEntry::new(
@@ -220,17 +279,12 @@ pub fn audit_with(
     });
     // a role's view (its documents parsed and its permissions computed) is most of its cost:
     // none is started past the deadline
-    let mut late: Vec<&RoleSnapshot> = Vec::new();
-    let mut views: Vec<RoleView<'_>> = Vec::with_capacity(selected.len());
-    for r in &selected {
-        if past(evidence.deadline) {
-            late.push(r);
-        } else {
-            views.push(
-                RoleView::within(r, controls.as_ref()).with_probe(evidence.probes.get(&r.arn)),
-            );
-        }
-    }
+    let (views, late) = build_views(
+        &selected,
+        controls.as_ref(),
+        &evidence.probes,
+        evidence.deadline,
+    );
     for v in &views {
         if let Some(last) = v.snapshot.last_used.as_deref()
             && crate::usage::date_of(last).is_none()
@@ -942,5 +996,74 @@ mod guardrail_tests {
             .unwrap();
         assert!(e.message.contains("Broken (p-9)"), "{}", e.message);
         assert!(!r.complete);
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+    use crate::model::{NamedDocument, RoleSnapshot};
+
+    fn role(i: usize) -> RoleSnapshot {
+        let risky = i.is_multiple_of(3);
+        RoleSnapshot {
+            name: format!("role-{i:04}"),
+            arn: format!("arn:aws:iam::123456789012:role/role-{i:04}"),
+            tags: [
+                ("connector".to_string(), "onyx".to_string()),
+                ("connector-access".to_string(), "read".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            trust: if risky {
+                r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}"#.into()
+            } else {
+                r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"a-long-external-id-0123456789"}}}}"#.into()
+            },
+            inline: vec![NamedDocument {
+                name: "p".into(),
+                document: format!(
+                    r#"{{"Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket-{i}/*"}}}}"#
+                ),
+            }],
+            managed: vec![],
+            boundary: None,
+            last_used: None,
+        }
+    }
+
+    #[test]
+    fn views_built_on_several_threads_give_the_report_of_one() {
+        let roles: Vec<RoleSnapshot> = (0..400).map(role).collect();
+        let selected: Vec<&RoleSnapshot> = roles.iter().collect();
+        let probes = BTreeMap::new();
+        let (views, late) = build_views(&selected, None, &probes, None);
+        assert!(late.is_empty());
+        let names: Vec<&str> = views.iter().map(|v| v.snapshot.name.as_str()).collect();
+        let want: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, want);
+        // the report does not depend on the order the roles come in
+        let report = |roles: Vec<RoleSnapshot>| {
+            let r = audit(
+                Inventory {
+                    account_id: None,
+                    roles,
+                    errors: vec![],
+                },
+                &AuditOptions::default(),
+                Source::File,
+                "2026-01-01T00:00:00Z".into(),
+            );
+            serde_json::to_string(&r).unwrap()
+        };
+        let mut reversed = roles.clone();
+        reversed.reverse();
+        let a = report(roles.clone());
+        assert_eq!(a, report(reversed));
+        assert!(a.contains("role-0399"));
+        // past the deadline, every role is late, whatever thread it was given to
+        let (views, late) = build_views(&selected, None, &probes, Some(std::time::Instant::now()));
+        assert!(views.is_empty());
+        assert_eq!(late.len(), 400);
     }
 }

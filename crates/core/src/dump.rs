@@ -38,9 +38,65 @@ pub const MAX_DUMP_BYTES: u64 = 128 << 20;
 #[derive(Deserialize)]
 struct Root<'a> {
     #[serde(rename = "RoleDetailList", default, borrow)]
-    roles: Option<&'a RawValue>,
+    roles: Option<Entries<'a>>,
     #[serde(rename = "Policies", default, borrow)]
-    policies: Option<&'a RawValue>,
+    policies: Option<Entries<'a>>,
+}
+
+/// A list of entries, each kept as its text to be read on its own (one bad entry is an error
+/// of that entry only), in the same pass that reads the top level; or something else than a
+/// list, which the caller names.
+enum Entries<'a> {
+    List(Vec<&'a RawValue>),
+    NotAList,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Entries<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Entries<'a>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(entry) = seq.next_element::<&'a RawValue>()? {
+                    out.push(entry);
+                }
+                Ok(Entries::List(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries<'a>, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Entries::NotAList)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Entries<'a>, E> {
+                Ok(Entries::NotAList)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Entries<'a>, E> {
+                Ok(Entries::NotAList)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Entries<'a>, E> {
+                Ok(Entries::NotAList)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Entries<'a>, E> {
+                Ok(Entries::NotAList)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Entries<'a>, E> {
+                Ok(Entries::NotAList)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -164,8 +220,10 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
         }
     })?;
     let roles: Vec<&RawValue> = match root.roles {
-        Some(raw) => serde_json::from_str(raw.get())
-            .map_err(|_| DumpError::Shape("`RoleDetailList` is not an array".into()))?,
+        Some(Entries::List(list)) => list,
+        Some(Entries::NotAList) => {
+            return Err(DumpError::Shape("`RoleDetailList` is not an array".into()));
+        }
         None => {
             return Err(DumpError::Shape(
                 "no `RoleDetailList`: this is not the output of `aws iam get-account-authorization-details`".into(),
@@ -173,8 +231,10 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
         }
     };
     let policies: Vec<&RawValue> = match root.policies {
-        Some(raw) => serde_json::from_str(raw.get())
-            .map_err(|_| DumpError::Shape("`Policies` is not an array".into()))?,
+        Some(Entries::List(list)) => list,
+        Some(Entries::NotAList) => {
+            return Err(DumpError::Shape("`Policies` is not an array".into()));
+        }
         None => Vec::new(),
     };
 
@@ -294,6 +354,10 @@ fn default_document(p: &ManagedPolicy) -> Option<String> {
 
 /// Deserialises one entry, with the path of the offending field in the message.
 fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, String> {
+    // the common case without tracking paths; an entry that fails is read again to say where
+    if let Ok(entry) = serde_json::from_str(raw.get()) {
+        return Ok(entry);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -422,5 +486,57 @@ mod tests {
                 .to_string()
                 .contains("not an array")
         );
+    }
+
+    #[test]
+    fn a_bad_managed_policy_shared_by_roles_is_each_roles_error() {
+        let role = |name: &str| {
+            format!(
+                r#"{{"RoleName":"{name}","Arn":"arn:aws:iam::123456789012:role/{name}","AttachedManagedPolicies":[{{"PolicyArn":"arn:aws:iam::123456789012:policy/bad"}}]}}"#
+            )
+        };
+        let dump = format!(
+            r#"{{"RoleDetailList":[{},{}],"Policies":[{{"Arn":"arn:aws:iam::123456789012:policy/bad","DefaultVersionId":"v1","PolicyVersionList":[{{"Document":{{"Statement":{{"Effect":"Allow","Effect":"Deny","Action":"*","Resource":"*"}}}},"VersionId":"v1","IsDefaultVersion":true}}]}}]}}"#,
+            role("a"),
+            role("b")
+        );
+        let inv = parse_dump(&dump).unwrap();
+        assert!(inv.errors.is_empty());
+        for r in &inv.roles {
+            let view = crate::view::RoleView::new(r);
+            let (_, parsed) = &view.documents[0];
+            let err = parsed.as_ref().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "`Statement`: duplicate key `Effect`: the document says two things (IAM rejects such documents; parsers disagree on which one counts), so it is not audited as either"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_that_are_not_lists() {
+        for (dump, want) in [
+            (
+                r#"{"RoleDetailList":"x"}"#,
+                "`RoleDetailList` is not an array",
+            ),
+            (
+                r#"{"RoleDetailList":7}"#,
+                "`RoleDetailList` is not an array",
+            ),
+            (
+                r#"{"RoleDetailList":{"a":[1,{"b":2}]}}"#,
+                "`RoleDetailList` is not an array",
+            ),
+            (
+                r#"{"RoleDetailList":[],"Policies":true}"#,
+                "`Policies` is not an array",
+            ),
+            (r#"{"RoleDetailList":null}"#, "no `RoleDetailList`"),
+        ] {
+            let err = parse_dump(dump).unwrap_err().to_string();
+            assert!(err.contains(want), "{dump}: {err}");
+        }
+        assert!(parse_dump(r#"{"RoleDetailList":[],"Policies":null}"#).is_ok());
     }
 }

@@ -93,12 +93,24 @@ impl Policy {
     /// Parses a document given as JSON text or URL-encoded JSON text.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let json = decode_document(text)?;
-        let value: Value = serde_json::from_str(&json).map_err(|e| PolicyError::Json {
+        // the common case in one pass; anything unusual goes the careful way below, which
+        // names the problem
+        match super::typed::parse(&json) {
+            Some(policy) => Ok(policy),
+            None => Policy::parse_carefully(&json),
+        }
+    }
+
+    /// The careful path: JSON text to a `Value`, duplicate keys looked for, then the model,
+    /// each problem named with its place. The one-pass reading gives the same policy on every
+    /// document this accepts.
+    pub(crate) fn parse_carefully(json: &str) -> Result<Policy, PolicyError> {
+        let value: Value = serde_json::from_str(json).map_err(|e| PolicyError::Json {
             message: json_message(&e),
             line: e.line(),
             column: e.column(),
         })?;
-        if let Some((path, key)) = super::duplicates::first_duplicate(&json) {
+        if let Some((path, key)) = super::duplicates::first_duplicate(json) {
             return Err(shape(
                 &path,
                 format!(

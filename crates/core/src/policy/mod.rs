@@ -3,7 +3,8 @@
 //! PURE: no AWS SDK, no tokio, no I/O; every function is deterministic.
 //!
 //! - [`decode`]: URL-encoded or plain document text.
-//! - [`document`]: the model ([`Policy`], [`Statement`]) and its parser.
+//! - [`document`]: the model ([`Policy`], [`Statement`]) and its parser; `typed` its
+//!   one-pass reading of well-formed documents.
 //! - [`principal`], [`condition`], [`wildcard`]: the parts of a statement and their matching.
 //! - [`eval`]: statement applicability and decisions under a [`Scenario`].
 //! - [`request`]: one concrete request (caller, action, resource, context) and AWS's decision
@@ -32,6 +33,7 @@ pub mod s3_actions;
 pub mod service_reference;
 pub mod services;
 pub mod trust;
+mod typed;
 pub mod variables;
 pub mod wildcard;
 pub mod witness;

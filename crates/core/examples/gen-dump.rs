@@ -1,7 +1,7 @@
 //! Generates a synthetic `aws iam get-account-authorization-details` (GAAD) dump for benchmarks.
 //!
 //! ```text
-//! cargo run --release --example gen-dump -- [ROLES] [SEED] > dump.json
+//! cargo run --release -p connector-audit-core --example gen-dump -- [ROLES] [SEED] > dump.json
 //! ```
 //!
 //! `ROLES` defaults to 1000 and `SEED` to 42. The same pair always gives byte-identical output:
