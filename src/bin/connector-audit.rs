@@ -305,7 +305,7 @@ enum RetryMode {
     Standard,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// The JSON report (schema_version 1).
     Json,
@@ -477,15 +477,16 @@ fn check(
         Format::Html => HtmlContext::from_roles(&inventory.roles),
         _ => HtmlContext::default(),
     };
-    let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
-    if let Some((previous, location)) = previous {
-        connector_audit::baseline::compare(&mut report, Some(&previous), Some(location), &options);
-    }
-    // SARIF results point into the dump, at each role's entry
+    // SARIF results point into the dump, at each role's entry; then the text is no longer needed
     let sarif = match common.format() {
         Format::Sarif => SarifOptions::for_dump(&input.to_string_lossy(), &text),
         _ => SarifOptions::default(),
     };
+    drop(text);
+    let mut report = audit_with(inventory, &options, Source::File, now_rfc3339(), evidence);
+    if let Some((previous, location)) = previous {
+        connector_audit::baseline::compare(&mut report, Some(&previous), Some(location), &options);
+    }
     emit(&report, common, &sarif, &html)
 }
 
@@ -675,7 +676,12 @@ fn emit(
     sarif: &SarifOptions,
     html: &HtmlContext,
 ) -> anyhow::Result<ExitCode> {
-    print(&render_text(report, common, sarif, html)?)?;
+    if common.format() == Format::Json {
+        // written as it is encoded: a large report is never held twice
+        print_json(report)?;
+    } else {
+        print(&render_text(report, common, sarif, html)?)?;
+    }
     if let Some(dir) = &common.fixes {
         write_fixes(dir, report)?;
     }
@@ -717,6 +723,19 @@ fn emit(
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+/// The report as `render::json` writes it, streamed to standard output.
+fn print_json(report: &Report) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, report)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

@@ -155,59 +155,124 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
     deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
-/// The views of the selected roles, in their order, and the roles whose view was not started
-/// before the deadline. A view (documents parsed, permissions analysed) is most of a role's
-/// cost and depends on nothing but the role: the roles are split into as many contiguous runs
-/// as the process has cores (at most [`MAX_THREADS`]), each built on its own thread, and the
+/// `work` done on each selected role, in their order, and the roles not started before the
+/// deadline. A role's audit (documents parsed, permissions analysed, rules run) depends on
+/// nothing but the role and the run's context: the roles are split into as many contiguous
+/// runs as the process has cores (at most [`MAX_THREADS`]), each on its own thread, and the
 /// runs put back in order, so the report is the same whatever the number of cores.
-fn build_views<'a>(
+fn on_cores<'a, T: Send>(
     selected: &[&'a RoleSnapshot],
-    controls: Option<&Controls>,
-    probes: &'a BTreeMap<String, RoleProbe>,
     deadline: Option<std::time::Instant>,
-) -> (Vec<RoleView<'a>>, Vec<&'a RoleSnapshot>) {
-    let build = |roles: &[&'a RoleSnapshot]| {
-        let mut views: Vec<RoleView<'a>> = Vec::with_capacity(roles.len());
+    work: impl Fn(&'a RoleSnapshot) -> T + Sync,
+) -> (Vec<T>, Vec<&'a RoleSnapshot>) {
+    let run = |roles: &[&'a RoleSnapshot]| {
+        let mut done: Vec<T> = Vec::with_capacity(roles.len());
         let mut late: Vec<&'a RoleSnapshot> = Vec::new();
         for r in roles {
             if past(deadline) {
                 late.push(r);
             } else {
-                views.push(RoleView::within(r, controls).with_probe(probes.get(&r.arn)));
+                done.push(work(r));
             }
         }
-        (views, late)
+        (done, late)
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(MAX_THREADS);
     if threads < 2 || selected.len() < MIN_ROLES_PER_THREAD * 2 {
-        return build(selected);
+        return run(selected);
     }
     let chunk = selected.len().div_ceil(threads);
-    let parts: Vec<(Vec<RoleView<'a>>, Vec<&'a RoleSnapshot>)> = std::thread::scope(|scope| {
+    let parts: Vec<(Vec<T>, Vec<&'a RoleSnapshot>)> = std::thread::scope(|scope| {
         let mut chunks = selected.chunks(chunk);
         // the first run on this thread, the others on their own
         let first = chunks.next().unwrap_or_default();
-        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || build(c))).collect();
-        let mut parts = vec![build(first)];
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(|| run(c))).collect();
+        let mut parts = vec![run(first)];
         for (h, c) in handles.into_iter().zip(selected.chunks(chunk).skip(1)) {
-            // a thread that panicked (a bug): its roles are built again here, where the
+            // a thread that panicked (a bug): its roles are done again here, where the
             // panic, if it repeats, is the process's own
-            parts.push(h.join().unwrap_or_else(|_| build(c)));
+            parts.push(h.join().unwrap_or_else(|_| run(c)));
         }
         parts
     });
-    let mut views = Vec::with_capacity(selected.len());
+    let mut done = Vec::with_capacity(selected.len());
     let mut late = Vec::new();
-    for (v, l) in parts {
-        views.extend(v);
+    for (d, l) in parts {
+        done.extend(d);
         late.extend(l);
     }
-    (views, late)
+    (done, late)
 }
 
-/// At most this many threads build views: the Lambda has at most 6 vCPUs, the CLI runs
+/// One role audited: its findings (fixes attached), its entry in `roles[]`, and the error
+/// entries of what its tags and dates could not say.
+struct Assessed {
+    findings: Vec<Finding>,
+    entry: RoleEntry,
+    errors: Vec<ErrorEntry>,
+}
+
+/// Audits one role: its view is built, judged by every rule and dropped, so that a run holds
+/// one view per thread, never one per role (a view's grants and parsed documents are many
+/// times the size of the role's entry in the dump).
+fn assess(view: &RoleView<'_>, ctx: &RuleContext, tag_key: &str) -> Assessed {
+    let mut errors = Vec::new();
+    if let Some(last) = view.snapshot.last_used.as_deref()
+        && crate::usage::date_of(last).is_none()
+    {
+        // not judged as a date by role-unused: it says nothing of when the role was used
+        errors.push(
+            ErrorEntry::new(
+                Operation::ReadRoleLastUsed,
+                ErrorCode::InvalidDate,
+                format!(
+                    "RoleLastUsed.LastUsedDate is `{last}`, not a date: whether the role is unused was not judged"
+                ),
+            )
+            .role(view.snapshot.name.clone()),
+        );
+    }
+    if let Some(value) = view.snapshot.tags.get(Access::TAG)
+        && view.access.is_none()
+    {
+        errors.push(
+            ErrorEntry::new(
+                Operation::ReadTags,
+                ErrorCode::InvalidTagValue,
+                format!(
+                    "tag `{}` has value `{value}`: expected one of read, write, append, read-write, full; delete grants were not judged",
+                    Access::TAG
+                ),
+            )
+            .role(view.snapshot.name.clone()),
+        );
+    }
+    let mut findings = Vec::new();
+    run_role(view, ctx, &mut findings);
+    crate::rules::attach_fixes(std::slice::from_ref(view), &mut findings);
+    let entry = RoleEntry {
+        role_name: view.snapshot.name.clone(),
+        role_arn: view.snapshot.arn.clone(),
+        connector: view.snapshot.tags.get(tag_key).cloned(),
+        access: view.access,
+        trusted_parties: view
+            .trust
+            .as_ref()
+            .map(|trust| ctx.resolver(view).parties(trust))
+            .unwrap_or_default(),
+        probe: view.probe.cloned(),
+        limited_by: limits(view, ctx),
+    };
+    Assessed {
+        findings,
+        entry,
+        errors,
+    }
+}
+
+/// At most this many threads audit roles: the Lambda has at most 6 vCPUs, the CLI runs
 /// beside other work.
 const MAX_THREADS: usize = 4;
 
@@ -277,51 +342,44 @@ pub fn audit_with(
         }));
         controls
     });
-    // a role's view (its documents parsed and its permissions computed) is most of its cost:
-    // none is started past the deadline
-    let (views, late) = build_views(
-        &selected,
-        controls.as_ref(),
-        &evidence.probes,
-        evidence.deadline,
+    let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
+    // the context spans every selected role (which foreign accounts share an external id)
+    let trusts: Vec<(crate::policy::Policy, &str)> = selected
+        .iter()
+        .filter_map(|r| {
+            crate::policy::Policy::parse(&r.trust)
+                .ok()
+                .map(|t| (t, r.account_id()))
+        })
+        .collect();
+    let mut ctx = RuleContext::for_trusts(
+        trusts.iter().map(|(t, account)| (t, *account)),
+        options.trusted_accounts.clone(),
     );
-    for v in &views {
-        if let Some(last) = v.snapshot.last_used.as_deref()
-            && crate::usage::date_of(last).is_none()
-        {
-            // not judged as a date by role-unused: it says nothing of when the role was used
-            errors.push(
-                ErrorEntry::new(
-                    Operation::ReadRoleLastUsed,
-                    ErrorCode::InvalidDate,
-                    format!(
-                        "RoleLastUsed.LastUsedDate is `{last}`, not a date: whether the role is unused was not judged"
-                    ),
-                )
-                .role(v.snapshot.name.clone()),
-            );
-        }
-        if let Some(value) = v.snapshot.tags.get(Access::TAG)
-            && v.access.is_none()
-        {
-            errors.push(
-                ErrorEntry::new(
-                    Operation::ReadTags,
-                    ErrorCode::InvalidTagValue,
-                    format!(
-                        "tag `{}` has value `{value}`: expected one of read, write, append, read-write, full; delete grants were not judged",
-                        Access::TAG
-                    ),
-                )
-                .role(v.snapshot.name.clone()),
-            );
-        }
+    drop(trusts);
+    ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
+    ctx.usage = evidence.usage.clone();
+    ctx.lookback_days = evidence
+        .lookback_days
+        .or(evidence.usage.as_ref().map(|u| u.window_days));
+    ctx.today = crate::usage::date_of(&generated_at);
+    ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
+    // each role audited on its own (the deadline checked before each), on every core
+    let probes = &evidence.probes;
+    let (assessed, late) = on_cores(&selected, evidence.deadline, |r| {
+        let view = RoleView::within(r, controls.as_ref()).with_probe(probes.get(&r.arn));
+        assess(&view, &ctx, &options.tag_key)
+    });
+    let mut findings = Vec::new();
+    let mut roles: Vec<RoleEntry> = Vec::with_capacity(assessed.len());
+    for a in assessed {
+        findings.extend(a.findings);
+        errors.extend(a.errors);
+        roles.push(a.entry);
     }
     errors.extend(evidence.errors);
-    let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
     errors.extend(options.suppressions.errors.iter().cloned());
     errors.extend(suppression_errors);
-    let mut ctx = RuleContext::new(&views, options.trusted_accounts.clone());
     if let Err(e) = KnownAccounts::embedded() {
         // the accounts stay unnamed and the rules that judge them by the list stay silent:
         // say so, rather than call every vendor unknown
@@ -331,49 +389,9 @@ pub fn audit_with(
             e.to_string(),
         ));
     }
-    ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
-    ctx.usage = evidence.usage.clone();
-    ctx.lookback_days = evidence
-        .lookback_days
-        .or(evidence.usage.as_ref().map(|u| u.window_days));
-    ctx.today = crate::usage::date_of(&generated_at);
-    ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
-    let mut findings = Vec::new();
-    let mut evaluated = 0;
-    for v in &views {
-        if past(evidence.deadline) {
-            break;
-        }
-        run_role(v, &ctx, &mut findings);
-        evaluated += 1;
-    }
-    let (views, unevaluated) = views.split_at(evaluated);
-    errors.extend(
-        unevaluated
-            .iter()
-            .map(|v| v.snapshot)
-            .chain(late)
-            .map(not_evaluated),
-    );
-    crate::rules::attach_fixes(views, &mut findings);
+    errors.extend(late.into_iter().map(not_evaluated));
     crate::suppress::apply(&mut findings, &suppressions, ctx.today);
     sort_findings(&mut findings);
-    let roles: Vec<RoleEntry> = views
-        .iter()
-        .map(|v| RoleEntry {
-            role_name: v.snapshot.name.clone(),
-            role_arn: v.snapshot.arn.clone(),
-            connector: v.snapshot.tags.get(&options.tag_key).cloned(),
-            access: v.access,
-            trusted_parties: v
-                .trust
-                .as_ref()
-                .map(|trust| ctx.resolver(v).parties(trust))
-                .unwrap_or_default(),
-            probe: v.probe.cloned(),
-            limited_by: limits(v, &ctx),
-        })
-        .collect();
     let mut report = Report {
         schema_version: Report::SCHEMA_VERSION,
         tool: Tool::default(),
@@ -1033,13 +1051,11 @@ mod parallel_tests {
     }
 
     #[test]
-    fn views_built_on_several_threads_give_the_report_of_one() {
+    fn roles_audited_on_several_threads_give_the_report_of_one() {
         let roles: Vec<RoleSnapshot> = (0..400).map(role).collect();
         let selected: Vec<&RoleSnapshot> = roles.iter().collect();
-        let probes = BTreeMap::new();
-        let (views, late) = build_views(&selected, None, &probes, None);
+        let (names, late) = on_cores(&selected, None, |r| r.name.as_str());
         assert!(late.is_empty());
-        let names: Vec<&str> = views.iter().map(|v| v.snapshot.name.as_str()).collect();
         let want: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, want);
         // the report does not depend on the order the roles come in
@@ -1062,8 +1078,8 @@ mod parallel_tests {
         assert_eq!(a, report(reversed));
         assert!(a.contains("role-0399"));
         // past the deadline, every role is late, whatever thread it was given to
-        let (views, late) = build_views(&selected, None, &probes, Some(std::time::Instant::now()));
-        assert!(views.is_empty());
+        let (done, late) = on_cores(&selected, Some(std::time::Instant::now()), |r| r.name.len());
+        assert!(done.is_empty());
         assert_eq!(late.len(), 400);
     }
 }

@@ -314,6 +314,12 @@ pub fn source_keys() -> Vec<(&'static str, Space, bool)> {
     ]
 }
 
+/// [`scenario`] of [`principal_keys`], built once: every trust check of every role asks it.
+pub fn principal_scenario() -> &'static super::Scenario {
+    static SCENARIO: std::sync::OnceLock<super::Scenario> = std::sync::OnceLock::new();
+    SCENARIO.get_or_init(|| scenario(principal_keys()))
+}
+
 /// What an outside caller's request says of `keys`: each adversary-controlled.
 pub fn scenario(keys: Vec<(&'static str, Space, bool)>) -> super::Scenario {
     keys.into_iter()

@@ -373,9 +373,9 @@ mod tests {
             arn: "arn:aws:iam::000000000000:role/x".into(),
             account: "000000000000".into(),
         };
-        let theirs = crate::policy::adversary::scenario(crate::policy::adversary::principal_keys());
+        let theirs = crate::policy::adversary::principal_scenario();
         assert_eq!(
-            c.rcps.denies(ROLE, &outsider, ASSUME_ROLE, &theirs),
+            c.rcps.denies(ROLE, &outsider, ASSUME_ROLE, theirs),
             Some("OrgOnly (p-4)")
         );
         // a member of the organization is let through
@@ -386,9 +386,9 @@ mod tests {
         assert_eq!(c.rcps.denies(ROLE, &outsider, ASSUME_ROLE, &member), None);
         // not judged: service principals, other actions
         let service = Caller::Service("glue.amazonaws.com".into());
-        assert_eq!(c.rcps.denies(ROLE, &service, ASSUME_ROLE, &theirs), None);
+        assert_eq!(c.rcps.denies(ROLE, &service, ASSUME_ROLE, theirs), None);
         assert_eq!(
-            c.rcps.denies(ROLE, &outsider, "sts:TagSession", &theirs),
+            c.rcps.denies(ROLE, &outsider, "sts:TagSession", theirs),
             None
         );
     }

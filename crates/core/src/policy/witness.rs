@@ -368,14 +368,14 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole",
                 "Condition":{"StringLike":{"aws:PrincipalOrgID":"o-*"}}}}"#,
         );
-        let scenario = adversary::scenario(adversary::principal_keys());
+        let scenario = adversary::principal_scenario();
         let w = find(&Question {
             caller: adversary_caller(),
             action: "sts:AssumeRole",
             resource: ROLE,
             resource_account: "123456789012",
             policies: &p,
-            scenario: &scenario,
+            scenario,
         })
         .unwrap();
         let org = &w.context["aws:PrincipalOrgID"][0];
@@ -389,14 +389,14 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole",
                 "Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/vendor-*"}}}}"#,
         );
-        let scenario = adversary::scenario(adversary::principal_keys());
+        let scenario = adversary::principal_scenario();
         let w = find(&Question {
             caller: adversary_caller(),
             action: "sts:AssumeRole",
             resource: ROLE,
             resource_account: "123456789012",
             policies: &p,
-            scenario: &scenario,
+            scenario,
         })
         .unwrap();
         assert!(w.principal.contains(":role/vendor-"), "{w:?}");
@@ -414,14 +414,14 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole",
                 "Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}}}}"#,
         );
-        let scenario = adversary::scenario(adversary::principal_keys());
+        let scenario = adversary::principal_scenario();
         let q = Question {
             caller: adversary_caller(),
             action: "sts:AssumeRole",
             resource: ROLE,
             resource_account: "123456789012",
             policies: &p,
-            scenario: &scenario,
+            scenario,
         };
         assert_eq!(find(&q), None);
     }

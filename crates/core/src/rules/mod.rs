@@ -38,7 +38,7 @@ use crate::policy::request::Policies;
 use crate::policy::s3::{Bucket, S3Grant};
 use crate::policy::trust::{external_id_gap, foreign_principals, pinned_external_ids};
 use crate::policy::witness::{self, Witness};
-use crate::policy::{Scenario, Statement};
+use crate::policy::{Policy, Scenario, Statement};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,11 +54,14 @@ pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
                 .push(i);
         }
     }
+    // each role's view looked up once per group, not searched for among all the views
+    let by_arn: std::collections::HashMap<&str, &RoleView<'_>> =
+        views.iter().map(|v| (v.snapshot.arn.as_str(), v)).collect();
     for indices in groups.values() {
         let Some(first) = indices.first().and_then(|i| findings.get(*i)) else {
             continue;
         };
-        let Some(view) = views.iter().find(|v| v.snapshot.arn == first.role_arn) else {
+        let Some(view) = by_arn.get(first.role_arn.as_str()).copied() else {
             continue;
         };
         let policy = first.policy.clone();
@@ -394,10 +397,22 @@ pub struct RuleContext {
 impl RuleContext {
     /// Builds the context for a set of roles (the external-id index spans all of them).
     pub fn new(roles: &[RoleView<'_>], trusted_accounts: Vec<String>) -> RuleContext {
+        RuleContext::for_trusts(
+            roles
+                .iter()
+                .filter_map(|r| r.trust.as_ref().ok().map(|t| (t, r.account_id()))),
+            trusted_accounts,
+        )
+    }
+
+    /// The same from the roles' trust policies (that parsed), each with its role's account.
+    pub fn for_trusts<'p>(
+        trusts: impl IntoIterator<Item = (&'p Policy, &'p str)>,
+        trusted_accounts: Vec<String>,
+    ) -> RuleContext {
         let mut external_id_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for role in roles {
-            let Ok(trust) = &role.trust else { continue };
-            for fp in foreign_principals(trust, role.account_id(), &trusted_accounts) {
+        for (trust, account) in trusts {
+            for fp in foreign_principals(trust, account, &trusted_accounts) {
                 if external_id_gap(trust, &fp).is_some() {
                     continue;
                 }

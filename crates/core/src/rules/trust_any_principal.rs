@@ -48,7 +48,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         account: ADVERSARY_ACCOUNT.to_string(),
     };
     // the caller is anyone's principal: it picks its own account, organization and ARN
-    let scenario = adversary::scenario(adversary::principal_keys());
+    let scenario = adversary::principal_scenario();
     for statement in trust
         .statements
         .iter()
@@ -62,7 +62,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
                 .items
                 .iter()
                 .any(|p| matches!(p, Principal::Any { .. }));
-        if !wildcard || !statement_grants(trust, statement, &caller, ASSUME_ROLE, &scenario) {
+        if !wildcard || !statement_grants(trust, statement, &caller, ASSUME_ROLE, scenario) {
             continue;
         }
         let element = if clause.negated {
@@ -82,7 +82,7 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
         } else {
             "any AWS account"
         };
-        let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, &scenario);
+        let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, scenario);
         out.push(witnessed(
             witness,
             role.finding(
