@@ -320,6 +320,12 @@ pub fn principal_scenario() -> &'static super::Scenario {
     SCENARIO.get_or_init(|| scenario(principal_keys()))
 }
 
+/// [`scenario`] of [`source_keys`], built once: every service trust of every role asks it.
+pub fn source_scenario() -> &'static super::Scenario {
+    static SCENARIO: std::sync::OnceLock<super::Scenario> = std::sync::OnceLock::new();
+    SCENARIO.get_or_init(|| scenario(source_keys()))
+}
+
 /// What an outside caller's request says of `keys`: each adversary-controlled.
 pub fn scenario(keys: Vec<(&'static str, Space, bool)>) -> super::Scenario {
     keys.into_iter()

@@ -22,6 +22,10 @@ use std::sync::OnceLock;
 /// and is long and odd enough that no real bucket name or key pattern matches it by accident.
 pub(crate) const WITNESS: &str = "ca-wildcard-7f1e3b";
 
+/// The two fills of a wildcard: a bucket-name-like token, and a `bucket/key`-like one (a `*`
+/// crosses `/`, so a pattern's wildcard may stand for both).
+const FILLS: [&str; 2] = [WITNESS, "ca-wildcard-7f1e3b/ca-wildcard-7f1e3b"];
+
 impl S3Action {
     /// `s3:GetObject`
     pub fn qualified(&self) -> String {
@@ -443,8 +447,8 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
         .filter_map(|s| s.resource.as_ref())
         .flat_map(|r| r.items.iter());
     for pattern in patterns {
-        for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
-            let filled = fill_wildcards(pattern, &fill);
+        for fill in FILLS {
+            let filled = fill_wildcards(pattern, fill);
             if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
                 set.insert(format!("arn:{partition}:s3:::{bucket}"));
                 set.insert(format!("arn:{partition}:s3:::{bucket}/{WITNESS}"));
@@ -500,8 +504,8 @@ fn candidate_order(
         rest.extend(0..cands.len());
     } else {
         for pattern in &resources.items {
-            for fill in [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")] {
-                let filled = fill_wildcards(pattern, &fill);
+            for fill in FILLS {
+                let filled = fill_wildcards(pattern, fill);
                 if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
                     own.extend(position(&filled));
                     own.extend(position(&format!("arn:{partition}:s3:::{bucket}")));
@@ -757,6 +761,11 @@ mod tests {
 
     const NAMED: &str = r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],
         "Resource":["arn:aws:s3:::acme","arn:aws:s3:::acme/*"]}]}"#;
+
+    #[test]
+    fn the_fills_are_the_witness_token() {
+        assert_eq!(FILLS, [WITNESS.to_string(), format!("{WITNESS}/{WITNESS}")]);
+    }
 
     #[test]
     fn named_bucket_is_not_unnamed() {

@@ -47,12 +47,18 @@ Fix
   \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<your account id>\"},
                 \"ArnLike\": {\"aws:SourceArn\": \"arn:aws:qbusiness:<region>:<account>:application/<id>\"}}";
 
+/// The keys of [`adversary::source_keys`]: the conditions the finding quotes.
+const SOURCE_KEYS: [&str; 4] = [
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+];
+
 fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
     let Ok(trust) = &role.trust else { return };
     // another customer of the service: its own account, resource and organization
-    let keys = adversary::source_keys();
-    let source_keys: Vec<&str> = keys.iter().map(|(k, _, _)| *k).collect();
-    let scenario = adversary::scenario(keys);
+    let scenario = adversary::source_scenario();
     for statement in trust
         .statements
         .iter()
@@ -67,16 +73,16 @@ fn check(role: &RoleView<'_>, _ctx: &RuleContext, out: &mut Vec<Finding>) {
             }
             let caller = Caller::Service(name.clone());
             let party = service_name(name);
-            if !statement_grants(trust, statement, &caller, ASSUME_ROLE, &scenario) {
+            if !statement_grants(trust, statement, &caller, ASSUME_ROLE, scenario) {
                 continue;
             }
             let conditions: Vec<String> = statement
                 .conditions
                 .iter()
-                .filter(|c| source_keys.iter().any(|k| c.is_key(k)))
+                .filter(|c| SOURCE_KEYS.iter().any(|k| c.is_key(k)))
                 .map(|c| c.describe())
                 .collect();
-            let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, &scenario);
+            let witness = role.trust_witness(caller.clone(), ASSUME_ROLE, scenario);
             out.push(witnessed(
                 witness,
                 role.finding(
@@ -113,6 +119,15 @@ fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_quoted_keys_are_the_adversarys_source_keys() {
+        let keys: Vec<&str> = crate::policy::adversary::source_keys()
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
+        assert_eq!(keys, super::SOURCE_KEYS);
+    }
+
     use super::*;
     use crate::rules::testing::{check as run, role, seed_roles};
 
