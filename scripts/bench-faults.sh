@@ -12,14 +12,15 @@ source scripts/lib.sh
 n="${BENCH_FAULT_ROLES:-1000}"
 share="${BENCH_FAULT_SHARE:-0.3}"
 
-cargo build --locked --release --bin connector-audit --example emulator --example fault-proxy >&2
+cargo build --locked --release --bin connector-audit --example fault-proxy >&2
+cargo build --quiet --locked --release -p connector-audit-emulator >&2
 cargo build --quiet --locked --release -p connector-audit-core --example gen-dump >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null; rm -rf "$work"' EXIT
 
 MOTO_LOG="$work/moto.log" start_moto
 "$TARGET/release/examples/gen-dump" "$n" 42 >"$work/dump.json" 2>/dev/null
-eval "$("$TARGET/release/examples/emulator" seed "$work/dump.json")"
+eval "$("$TARGET/release/emulator" seed "$work/dump.json")"
 direct="$AWS_ENDPOINT_URL"
 
 FAULT_PROXY_STATS="$work/stats" "$TARGET/release/examples/fault-proxy" "$MOTO_PORT" "$share" 42 >"$work/proxy.out" &
@@ -35,7 +36,7 @@ run() { # name endpoint
     sleep 0.5
     after=$(grep -c -a ' HTTP/1.1' "$work/moto.log" || true)
     echo $((after - before)) >"$work/moto-requests-$1"
-    "$TARGET/release/examples/emulator" drain "$QUEUE_URL" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' >"$work/received-$1"
+    "$TARGET/release/emulator" drain "$QUEUE_URL" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' >"$work/received-$1"
 }
 run clean "$direct"
 run faulty "http://127.0.0.1:$PROXY_PORT"

@@ -12,7 +12,8 @@ source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
 sizes="${BENCH_LIVE_SIZES:-1000 5000}"
 
-cargo build --locked --release --bin connector-audit --bin bootstrap --example emulator >&2
+cargo build --locked --release --bin connector-audit --bin bootstrap >&2
+cargo build --quiet --locked --release -p connector-audit-emulator >&2
 cargo build --quiet --locked --release -p connector-audit-core --example gen-dump >&2
 work=$(mktemp -d)
 trap 'stop_moto; [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,7 +29,7 @@ echo "|---:|---:|---:|---:|---:|---:|"
 for n in $sizes; do
     MOTO_LOG="$work/moto-$n.log" start_moto
     "$TARGET/release/examples/gen-dump" "$n" 42 >"$work/dump-$n.json" 2>/dev/null
-    "$TARGET/release/examples/emulator" seed "$work/dump-$n.json" >/dev/null
+    "$TARGET/release/emulator" seed "$work/dump-$n.json" >/dev/null
     connectors=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for r in d["RoleDetailList"] if any(t["Key"]=="connector" for t in r.get("Tags",[]))))' "$work/dump-$n.json")
     before=$(grep -c -a ' HTTP/1.1' "$work/moto-$n.log" || true)
     /usr/bin/time -f '%e %M' -o "$work/time" "$TARGET/release/connector-audit" audit --format json --fail-on critical >"$work/report.json" || [ $? -eq 1 ]

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=$(rustc -vV | sed -n 's/^host: //p')
 tree() { cargo tree --locked --target "$target" --prefix none "$@"; }
-normal=$(tree -p connector-audit -e normal,build,features)
+normal=$(tree -p connector-audit -p connector-audit-emulator -e normal,build,features)
 all=$(tree --workspace -e normal,build,dev,features)
 python3 - <(echo "$normal") <(echo "$all") <<'PY'
 import re, sys
@@ -25,6 +25,9 @@ def features(path):
     return found
 
 normal, everything = features(sys.argv[1]), features(sys.argv[2])
+# the root package's own features are those of the command line (its defaults), whoever else
+# depends on it (the emulator helper does, with the same defaults)
+normal.pop("connector-audit", None)
 extra = {c: sorted(everything[c] - f) for c, f in normal.items() if everything.get(c, f) != f}
 if extra:
     for crate, added in sorted(extra.items()):

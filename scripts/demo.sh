@@ -16,7 +16,7 @@ started=$SECONDS
 # the same debug build as `make test` and README's next steps (one feature set: make features)
 echo "== building the CLI, the Lambda bootstrap and the emulator helper (debug; first run ~3-4 min"
 echo "   on 2 cores, cargo shows its progress; seconds afterwards)"
-cargo build --locked --bin bootstrap --bin connector-audit --example emulator
+cargo build --locked --workspace --bin bootstrap --bin connector-audit --bin emulator
 
 out="$TARGET/demo"
 rm -rf "$out"
@@ -28,7 +28,7 @@ echo "== starting moto server (the AWS emulator; ~2 s)"
 start_moto
 echo "   $AWS_ENDPOINT_URL"
 echo "== creating the account from tests/fixtures/demo-account.json"
-eval "$("$TARGET/debug/examples/emulator" seed tests/fixtures/demo-account.json)"
+eval "$("$TARGET/debug/emulator" seed tests/fixtures/demo-account.json)"
 echo "   17 roles (16 tagged connector=<vendor>, 1 break-glass role without the tag)"
 echo "   findings topic $TOPIC_ARN, with an SQS subscriber"
 
@@ -51,11 +51,11 @@ echo "   The critical trust-unscoped-federation on google-unpinned: Google hands
 echo "   accounts.google.com to any Google account, so an unpinned subject lets in anyone"
 echo "   (other OIDC issuers are high); \`connector-audit rules trust-unscoped-federation\`."
 echo
-"$TARGET/debug/examples/emulator" drain "$QUEUE_URL" --bodies "$out/messages.json"
+"$TARGET/debug/emulator" drain "$QUEUE_URL" --bodies "$out/messages.json"
 
 echo
 echo "== Security Hub (the function runs with SECURITY_HUB=on)"
-"$TARGET/debug/examples/emulator" hub | sed 's/^/   /'
+"$TARGET/debug/emulator" hub | sed 's/^/   /'
 echo "== the HTML report of the same account (connector-audit check --format html on the dump)"
 "$TARGET/debug/connector-audit" check --input tests/fixtures/demo-account.json --format html \
     >"$out/report.html" || [ $? -eq 1 ]
@@ -66,7 +66,7 @@ echo "   legacy-s3-star, as the template's EventBridge rule delivers it): only t
 invoke_function events/iam-change-put-role-policy.json >"$out/change.json"
 "$TARGET/debug/connector-audit" render --report "$out/change.json" --format brief || [ $? -eq 1 ]
 echo "   Full report: $out/change.json"
-"$TARGET/debug/examples/emulator" drain "$QUEUE_URL" --bodies "$out/change-messages.json"
+"$TARGET/debug/emulator" drain "$QUEUE_URL" --bodies "$out/change-messages.json"
 echo
 echo "== done in $((SECONDS - started)) s; the function's log: $out/function.log"
 echo "   Next: target/debug/connector-audit --help (the same build), README.md, docs/"

@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 BIN="$TARGET/debug/connector-audit"
-EMULATOR="$TARGET/debug/examples/emulator"
-[ -x "$BIN" ] && [ -x "$EMULATOR" ] || cargo build --locked --bin connector-audit --example emulator
+EMULATOR="$TARGET/debug/emulator"
+[ -x "$BIN" ] && [ -x "$EMULATOR" ] || cargo build --locked --workspace --bin connector-audit --bin emulator
 
 work=$(mktemp -d)
 trap 'cleanup_all "$work"' EXIT

@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 export PATH="$PWD/$VENV/bin:$PATH"
 BOOTSTRAP=.aws-sam/build/AuditFunction/bootstrap
-EMULATOR="$TARGET/debug/examples/emulator"
+EMULATOR="$TARGET/debug/emulator"
 [ -x "$BOOTSTRAP" ] || { echo "$BOOTSTRAP missing: run 'make sam-build'" >&2; exit 1; }
-[ -x "$EMULATOR" ] || cargo build --locked --example emulator
+[ -x "$EMULATOR" ] || cargo build --locked -p connector-audit-emulator
 
 work=$(mktemp -d)
 trap 'cleanup_all "$work"' EXIT

@@ -15,7 +15,7 @@
     reason = "serde_json::Value indexing yields Null for a missing key; it does not panic"
 )]
 
-#[path = "../tests/it/support/mod.rs"]
+#[path = "../../../tests/it/support/mod.rs"]
 mod support;
 
 use serde_json::Value;
