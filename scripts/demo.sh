@@ -14,7 +14,7 @@ export PATH="$PWD/$VENV/bin:$PATH"
 started=$SECONDS
 
 # the same debug build as `make test` and README's next steps (one feature set: make features)
-echo "== building the CLI, the Lambda bootstrap and the emulator helper (debug; first run ~3-4 min"
+echo "== building the CLI, the Lambda bootstrap and the emulator helper (debug; first run ~2 min"
 echo "   on 2 cores, cargo shows its progress; seconds afterwards)"
 cargo build --locked --workspace --bin bootstrap --bin connector-audit --bin emulator
 
