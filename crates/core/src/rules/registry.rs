@@ -44,6 +44,23 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// Security Hub's `SourceUrl` is `docs/rules.md#<rule-id>`: every rule has its row there,
+    /// with that anchor, and the page lists no rule that does not exist.
+    #[test]
+    fn every_rule_has_its_anchor_in_the_rules_page() {
+        let page = include_str!("../../../../docs/rules.md");
+        for rule in RULES {
+            let row = format!("| <a id=\"{id}\"></a>`{id}` |", id = rule.id);
+            assert!(page.contains(&row), "docs/rules.md has no row `{row}`");
+        }
+        let anchors = page.matches("<a id=\"").count();
+        assert_eq!(
+            anchors,
+            RULES.len(),
+            "docs/rules.md anchors a rule that does not exist"
+        );
+    }
+
     #[test]
     fn ids_are_unique_and_kebab_case() {
         let ids: BTreeSet<&str> = RULES.iter().map(|r| r.id).collect();
