@@ -744,91 +744,94 @@ fn row(out: &mut String, report: &Report, f: &Finding, ctx: &HtmlContext) {
     );
 }
 
-fn suppressed(out: &mut String, report: &Report) {
-    let list: Vec<&Finding> = report.findings.iter().filter(|f| !f.is_active()).collect();
+/// A section of the page that lists items (each an `<li>` already written): its heading with
+/// their count, then the items, or the sentence `none` when there are none.
+fn list_section(out: &mut String, id: &str, title: &str, items: &[String], none: &str) {
     let _ = writeln!(
         out,
-        "<section id=\"suppressed\"><h2>Suppressed ({})</h2>",
-        list.len()
+        "<section id=\"{id}\"><h2>{title} ({})</h2>",
+        items.len()
     );
-    if list.is_empty() {
-        out.push_str("<p>None.</p>\n");
+    if items.is_empty() {
+        let _ = writeln!(out, "<p>{none}</p>");
     } else {
         out.push_str("<ul>");
-        for f in list {
-            if let Some(s) = &f.suppressed {
-                let _ = write!(
-                    out,
-                    "<li><a href=\"#f-{}\">{} on {}</a>: by {}{}{}</li>",
-                    escape(&f.id),
-                    escape(&f.rule),
-                    escape(&f.role_name),
-                    escape(&s.by),
-                    s.reason
-                        .as_deref()
-                        .map(|r| format!(", {}", escape(r)))
-                        .unwrap_or_default(),
-                    s.until
-                        .as_deref()
-                        .map(|u| format!(", until {}", escape(u)))
-                        .unwrap_or_default()
-                );
-            }
+        for item in items {
+            out.push_str(item);
         }
         out.push_str("</ul>\n");
     }
     out.push_str("</section>\n");
 }
 
+fn suppressed(out: &mut String, report: &Report) {
+    let items: Vec<String> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.suppressed.as_ref().map(|s| (f, s)))
+        .map(|(f, s)| {
+            format!(
+                "<li><a href=\"#f-{}\">{} on {}</a>: by {}{}{}</li>",
+                escape(&f.id),
+                escape(&f.rule),
+                escape(&f.role_name),
+                escape(&s.by),
+                s.reason
+                    .as_deref()
+                    .map(|r| format!(", {}", escape(r)))
+                    .unwrap_or_default(),
+                s.until
+                    .as_deref()
+                    .map(|u| format!(", until {}", escape(u)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    list_section(out, "suppressed", "Suppressed", &items, "None.");
+}
+
 fn resolved(out: &mut String, report: &Report) {
-    let list = report
+    let items: Vec<String> = report
         .summary
         .changes
-        .as_ref()
-        .map(|c| c.resolved.as_slice())
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "<section id=\"resolved\"><h2>Resolved since the previous report ({})</h2>",
-        list.len()
-    );
-    if report.summary.changes.is_none() {
-        out.push_str("<p>No previous report was compared.</p>\n");
-    } else if list.is_empty() {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str("<ul>");
-        for r in list {
-            let _ = write!(
-                out,
+        .iter()
+        .flat_map(|c| c.resolved.iter())
+        .map(|r| {
+            format!(
                 "<li class=\"{}\">{} {} on {}</li>",
                 severity_class(Some(r.severity)),
                 r.severity.as_str(),
                 escape(&r.rule),
                 escape(&r.role_name)
-            );
-        }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</section>\n");
+            )
+        })
+        .collect();
+    let none = match report.summary.changes {
+        None => "No previous report was compared.",
+        Some(_) => "None.",
+    };
+    list_section(
+        out,
+        "resolved",
+        "Resolved since the previous report",
+        &items,
+        none,
+    );
 }
 
 fn errors(out: &mut String, report: &Report) {
-    let _ = writeln!(
+    let items: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("<li>{}</li>", escape(&e.to_string())))
+        .collect();
+    list_section(
         out,
-        "<section id=\"errors\"><h2>Errors ({})</h2>",
-        report.errors.len()
+        "errors",
+        "Errors",
+        &items,
+        "None: every connector role was audited in full.",
     );
-    if report.errors.is_empty() {
-        out.push_str("<p>None: every connector role was audited in full.</p>\n");
-    } else {
-        out.push_str("<ul>");
-        for e in &report.errors {
-            let _ = write!(out, "<li>{}</li>", escape(&e.to_string()));
-        }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</section>\n");
 }
 
 fn passed(out: &mut String, report: &Report) {
@@ -843,36 +846,24 @@ fn passed(out: &mut String, report: &Report) {
         .iter()
         .filter_map(|e| e.role_name.as_deref())
         .collect();
-    let list: Vec<_> = report
+    let items: Vec<String> = report
         .roles
         .iter()
         .filter(|r| {
             !failing.contains(r.role_arn.as_str()) && !with_errors.contains(r.role_name.as_str())
         })
-        .collect();
-    let _ = writeln!(
-        out,
-        "<section id=\"passed\"><h2>Roles that passed ({})</h2>",
-        list.len()
-    );
-    if list.is_empty() {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str("<ul>");
-        for r in list {
-            let _ = write!(
-                out,
+        .map(|r| {
+            format!(
                 "<li>{}{}</li>",
                 escape(&r.role_name),
                 r.connector
                     .as_deref()
                     .map(|c| format!(" ({})", escape(c)))
                     .unwrap_or_default()
-            );
-        }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</section>\n");
+            )
+        })
+        .collect();
+    list_section(out, "passed", "Roles that passed", &items, "None.");
 }
 
 const CSS: &str = r##"
@@ -999,6 +990,62 @@ mod tests {
         assert!(page.contains("Roles that passed (1)"));
         // deterministic
         assert_eq!(page, html(&r, &HtmlContext::default()));
+    }
+
+    #[test]
+    fn the_list_sections_count_and_list_their_items() {
+        use crate::model::{
+            Changes, ErrorCode, ErrorEntry, Operation, ResolvedFinding, Suppressed,
+        };
+        let mut kept = finding("s3-unused-delete", Severity::Medium, "kept");
+        kept.suppressed = Some(Suppressed {
+            by: "tag".into(),
+            reason: Some("vendor <tests>".into()),
+            until: Some("2027-01-01".into()),
+        });
+        let error = ErrorEntry::new(Operation::ReadTags, ErrorCode::AccessDenied, "denied")
+            .role("broken".to_string());
+        let mut r = report(
+            vec![
+                kept,
+                finding("trust-any-principal", Severity::Critical, "open"),
+            ],
+            vec![error],
+        );
+        // no previous report: the resolved section says so
+        let page = html(&r, &HtmlContext::default());
+        assert!(
+            page.contains(
+                "<section id=\"suppressed\"><h2>Suppressed (1)</h2>\n<ul><li><a href=\"#f-"
+            )
+        );
+        assert!(page.contains(
+            "s3-unused-delete on kept</a>: by tag, vendor &lt;tests&gt;, until 2027-01-01</li></ul>"
+        ));
+        assert!(page.contains("<h2>Resolved since the previous report (0)</h2>\n<p>No previous report was compared.</p>"));
+        assert!(page.contains("<section id=\"errors\"><h2>Errors (1)</h2>\n<ul><li>"));
+        assert!(page.contains("<h2>Roles that passed (0)</h2>\n<p>None.</p>"));
+        // compared with a previous report that had one more finding
+        r.summary.changes = Some(Changes {
+            previous_report: None,
+            previous_generated_at: None,
+            new: 0,
+            known: 2,
+            resolved: vec![ResolvedFinding {
+                id: "0123".into(),
+                rule: "s3-bucket-admin".into(),
+                severity: Severity::High,
+                role_name: "fixed".into(),
+                role_arn: "arn:aws:iam::123456789012:role/fixed".into(),
+                first_seen: None,
+            }],
+        });
+        r.errors.clear();
+        let page = html(&r, &HtmlContext::default());
+        assert!(page.contains("<h2>Resolved since the previous report (1)</h2>\n<ul><li class=\"sev-high\">high s3-bucket-admin on fixed</li></ul>"));
+        assert!(page.contains(
+            "<h2>Errors (0)</h2>\n<p>None: every connector role was audited in full.</p>"
+        ));
     }
 
     #[test]
