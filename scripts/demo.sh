@@ -18,7 +18,8 @@ echo "== building the CLI, the Lambda bootstrap and the emulator helper (debug; 
 echo "   on 2 cores, cargo shows its progress; seconds afterwards)"
 cargo build --locked --workspace --bin bootstrap --bin connector-audit --bin emulator
 
-out="$TARGET/demo"
+# shown relative when the build is in the working tree (README speaks of target/demo/)
+out="${TARGET#"$PWD"/}/demo"
 rm -rf "$out"
 mkdir -p "$out"
 work=$(mktemp -d)
