@@ -535,9 +535,10 @@ async fn against_previous(
 
 #[cfg(test)]
 mod tests {
-    use crate::app::fakes::{Hub, Memory, Roles};
+    use crate::app::fakes::{Hub, Memory, Roles, Shared};
     use crate::app::{Run, Services, Settings};
     use connector_audit_core::model::{ErrorCode, Inventory, Operation};
+    use std::sync::Arc;
 
     fn settings() -> Settings {
         Settings {
@@ -546,11 +547,16 @@ mod tests {
         }
     }
 
-    async fn run(roles: Roles, hub: &Hub, store: bool) -> connector_audit_core::model::Report {
+    /// A run with Security Hub on, keeping its reports in `store` when given.
+    async fn run(
+        roles: Roles,
+        hub: &Hub,
+        store: Option<&Arc<Memory>>,
+    ) -> connector_audit_core::model::Report {
         let mut services = Services::new(roles);
         services.hub = Some(Box::new(hub.clone()));
-        if store {
-            services.store = Some(Box::new(SharedMemory));
+        if let Some(memory) = store {
+            services.store = Some(Box::new(Shared(memory.clone())));
         }
         crate::app::run(
             &settings(),
@@ -562,30 +568,6 @@ mod tests {
         .report
     }
 
-    /// One store for every run of a test (the previous report is read back).
-    struct SharedMemory;
-    static MEMORY: std::sync::LazyLock<Memory> = std::sync::LazyLock::new(Memory::default);
-
-    impl crate::app::ports::ReportStore for SharedMemory {
-        fn store<'a>(
-            &'a self,
-            key: &'a str,
-            body: Vec<u8>,
-        ) -> crate::app::ports::BoxFuture<'a, Result<String, crate::app::ports::PortError>>
-        {
-            MEMORY.store(key, body)
-        }
-        fn load<'a>(
-            &'a self,
-            key: &'a str,
-        ) -> crate::app::ports::BoxFuture<
-            'a,
-            Result<Option<crate::app::ports::Stored>, crate::app::ports::PortError>,
-        > {
-            MEMORY.load(key)
-        }
-    }
-
     /// The demo account without the role of its first finding.
     fn without_first_role(first: &str) -> Roles {
         let all = Roles::demo().0;
@@ -595,7 +577,9 @@ mod tests {
 
     #[tokio::test]
     async fn findings_are_imported_and_resolved_ones_archived() {
-        for store in [false, true] {
+        // the previous report read back from the store, or (without one) Security Hub asked
+        let memory = Arc::new(Memory::default());
+        for store in [None, Some(&memory)] {
             let hub = Hub::default();
             let first = run(Roles::demo(), &hub, store).await;
             let imported = first.summary.security_hub.clone().unwrap();
@@ -609,7 +593,7 @@ mod tests {
                 .iter()
                 .filter(|f| f.role_name == gone)
                 .count();
-            assert_eq!(h.archived, resolved, "store: {store}");
+            assert_eq!(h.archived, resolved, "store: {}", store.is_some());
             let held = hub.findings.lock().unwrap();
             for f in first.findings.iter().filter(|f| f.role_name == gone) {
                 assert_eq!(held[&f.id].record_state, "ARCHIVED");
@@ -620,7 +604,7 @@ mod tests {
             );
         }
         // the HTML page is stored beside the report, each fix a diff of the current document
-        let objects = MEMORY.objects.lock().unwrap();
+        let objects = memory.objects.lock().unwrap();
         let page = objects
             .iter()
             .find(|(k, _)| k.ends_with("/r.html"))
@@ -631,12 +615,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_finding_is_an_error_entry() {
-        let probe = run(Roles::demo(), &Hub::default(), false).await;
+        let probe = run(Roles::demo(), &Hub::default(), None).await;
         let hub = Hub {
             refuse: vec![probe.findings[0].id.clone()],
             ..Hub::default()
         };
-        let report = run(Roles::demo(), &hub, false).await;
+        let report = run(Roles::demo(), &hub, None).await;
         let h = report.summary.security_hub.unwrap();
         assert_eq!((h.failed, h.imported), (1, report.findings.len() - 1));
         assert!(!report.complete);

@@ -12,9 +12,31 @@ use crate::org::{Account, Listing};
 use crate::probe::RolePlan;
 use crate::render::asff::AsffFinding;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Shares a fake between the services under test and the test that reads it afterwards.
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T: FindingSink> FindingSink for Shared<T> {
+    fn publish<'a>(&'a self, messages: &'a [Message]) -> BoxFuture<'a, Result<usize, PortError>> {
+        self.0.publish(messages)
+    }
+}
+
+impl<T: ReportStore> ReportStore for Shared<T> {
+    fn store<'a>(
+        &'a self,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<String, PortError>> {
+        self.0.store(key, body)
+    }
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, PortError>> {
+        self.0.load(key)
+    }
+}
 
 /// An environment of these variables (for `Settings::from_env`).
 pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {

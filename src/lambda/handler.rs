@@ -356,43 +356,11 @@ pub fn work_deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::fakes::{Memory, Org, Roles, Topic, env};
+    use crate::app::fakes::{Memory, Org, Roles, Shared, Topic, env};
     use crate::app::ports::{FindingSink, ReportStore};
     use crate::model::{Report, Severity};
     use serde_json::json;
     use std::sync::Arc;
-
-    /// Shares a fake between the handler's services and the test.
-    struct Shared<T>(Arc<T>);
-
-    impl<T: FindingSink> FindingSink for Shared<T> {
-        fn publish<'a>(
-            &'a self,
-            messages: &'a [crate::notify::Message],
-        ) -> crate::app::ports::BoxFuture<'a, Result<usize, crate::app::ports::PortError>> {
-            self.0.publish(messages)
-        }
-    }
-
-    impl<T: ReportStore> ReportStore for Shared<T> {
-        fn store<'a>(
-            &'a self,
-            key: &'a str,
-            body: Vec<u8>,
-        ) -> crate::app::ports::BoxFuture<'a, Result<String, crate::app::ports::PortError>>
-        {
-            self.0.store(key, body)
-        }
-        fn load<'a>(
-            &'a self,
-            key: &'a str,
-        ) -> crate::app::ports::BoxFuture<
-            'a,
-            Result<Option<crate::app::ports::Stored>, crate::app::ports::PortError>,
-        > {
-            self.0.load(key)
-        }
-    }
 
     /// The function on the demo account, its environment `env`, publishing to `topic` and
     /// keeping reports in `store` when given.
