@@ -21,6 +21,15 @@ use support::{
     Moto, drain, enable_security_hub, hub_findings, seed_demo_account, topic_with_queue,
 };
 
+/// An emulator holding the demo account, with Security Hub turned on.
+async fn demo_with_security_hub() -> (Moto, aws_config::SdkConfig) {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    seed_demo_account(&conf).await;
+    enable_security_hub(&conf).await;
+    (moto, conf)
+}
+
 async fn run(clients: &Clients, settings: &Settings, id: &str) -> Report {
     let services = services(clients, settings);
     connector_audit::app::run(settings, &Run::new(id, "2026-01-01T00:00:00Z"), &services)
@@ -53,10 +62,7 @@ async fn untrust_anyone(conf: &aws_config::SdkConfig, role: &str) {
 /// Security Hub holds exactly the report's findings, mapped; a resolved one is archived.
 #[tokio::test]
 async fn security_hub_holds_the_reports_findings_and_archives_the_resolved() {
-    let moto = Moto::start();
-    let conf = moto.sdk_config().await;
-    seed_demo_account(&conf).await;
-    enable_security_hub(&conf).await;
+    let (_moto, conf) = demo_with_security_hub().await;
     let s3 = support::s3_client(&conf);
     s3.create_bucket().bucket("reports").send().await.unwrap();
     let clients = Clients::from_conf(&conf);
@@ -160,10 +166,7 @@ async fn security_hub_holds_the_reports_findings_and_archives_the_resolved() {
 /// Without a report bucket, the findings Security Hub holds stand for the previous report.
 #[tokio::test]
 async fn without_a_report_bucket_security_hub_is_read_back() {
-    let moto = Moto::start();
-    let conf = moto.sdk_config().await;
-    seed_demo_account(&conf).await;
-    enable_security_hub(&conf).await;
+    let (_moto, conf) = demo_with_security_hub().await;
     let clients = Clients::from_conf(&conf);
     let settings = Settings {
         security_hub: true,
@@ -190,10 +193,7 @@ async fn without_a_report_bucket_security_hub_is_read_back() {
 /// The SNS messages do not change with Security Hub, but for the summary's added fields.
 #[tokio::test]
 async fn the_sns_path_is_unchanged() {
-    let moto = Moto::start();
-    let conf = moto.sdk_config().await;
-    seed_demo_account(&conf).await;
-    enable_security_hub(&conf).await;
+    let (_moto, conf) = demo_with_security_hub().await;
     let (topic, queue) = topic_with_queue(&conf, "connector-audit-findings").await;
     let clients = Clients::from_conf(&conf);
     let plain = Settings {

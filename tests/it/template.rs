@@ -112,6 +112,20 @@ fn execution_role_statements() -> Vec<Json> {
     out
 }
 
+/// The function's `Policies` as JSON text, to find the `!If` a statement stands under.
+fn function_policies() -> String {
+    serde_json::to_string(&template()["Resources"]["AuditFunction"]["Properties"]["Policies"])
+        .unwrap()
+}
+
+/// The statement of the template's roles with this `Sid`.
+fn statement_with_sid(sid: &str) -> Json {
+    execution_role_statements()
+        .into_iter()
+        .find(|s| s.get("Sid").and_then(Json::as_str) == Some(sid))
+        .unwrap_or_else(|| panic!("no statement with Sid {sid}"))
+}
+
 /// Fails on a wildcard action, and on `Resource: "*"` for an action not in [`UNSCOPABLE`];
 /// returns the actions on `*`.
 fn check_least_privilege(statements: &[Json]) -> Vec<String> {
@@ -165,9 +179,7 @@ fn no_wildcard_actions_and_star_resources_only_where_unavoidable() {
 /// organization's own account, OU, root and policy ARNs.
 #[test]
 fn the_function_reads_the_organizations_guardrails_only_in_organization_mode() {
-    let t = template();
-    let policies =
-        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    let policies = function_policies();
     for sid in [
         "FindManagementAccount",
         "ReadOrganizationGuardrails",
@@ -178,14 +190,7 @@ fn the_function_reads_the_organizations_guardrails_only_in_organization_mode() {
             "{sid}: {policies}"
         );
     }
-    let statements = execution_role_statements();
-    let by_sid = |sid: &str| {
-        statements
-            .iter()
-            .find(|s| s.get("Sid").and_then(Json::as_str) == Some(sid))
-            .unwrap()
-            .clone()
-    };
+    let by_sid = statement_with_sid;
     let read = by_sid("ReadOrganizationGuardrails");
     assert_eq!(
         list(&read["Action"]),
@@ -296,9 +301,7 @@ fn the_function_enters_member_accounts_only_through_the_org_role() {
         "arn:${AWS::Partition}:iam::*:role/${OrgAuditRoleName}"
     );
     // and only when the organization is audited
-    let t = template();
-    let policies =
-        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    let policies = function_policies();
     assert!(
         policies.contains(r#"{"!If":["OrgEnabled",{"Sid":"EnterMemberAccounts""#),
         "{policies}"
@@ -312,9 +315,7 @@ fn the_function_enters_member_accounts_only_through_the_org_role() {
 /// The trail is read, and the organization's id asked for, only when a trail is configured.
 #[test]
 fn the_function_reads_the_trail_and_its_organization_only_with_a_trail() {
-    let t = template();
-    let policies =
-        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    let policies = function_policies();
     for sid in ["ListTrail", "ReadTrail", "FindOrganizationTrail"] {
         assert!(
             policies.contains(&format!(
@@ -453,8 +454,7 @@ fn change_events_are_buffered_through_the_queue() {
 fn security_hub_is_least_privilege_and_off_by_default() {
     let t = template();
     assert_eq!(t["Parameters"]["EnableSecurityHub"]["Default"], "false");
-    let policies =
-        serde_json::to_string(&t["Resources"]["AuditFunction"]["Properties"]["Policies"]).unwrap();
+    let policies = function_policies();
     assert!(
         policies.contains(r#"{"!If":["SecurityHubEnabled",{"Sid":"ImportFindings""#),
         "{policies}"
@@ -463,14 +463,7 @@ fn security_hub_is_least_privilege_and_off_by_default() {
         policies.contains(r#"{"!If":["SecurityHubReadsBack",{"Sid":"ReadOwnFindings""#),
         "{policies}"
     );
-    let statements = execution_role_statements();
-    let by_sid = |sid: &str| {
-        statements
-            .iter()
-            .find(|s| s.get("Sid").and_then(Json::as_str) == Some(sid))
-            .unwrap()
-            .clone()
-    };
+    let by_sid = statement_with_sid;
     let import = by_sid("ImportFindings");
     assert_eq!(list(&import["Action"]), ["securityhub:BatchImportFindings"]);
     assert_eq!(
