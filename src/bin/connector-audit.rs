@@ -723,10 +723,10 @@ fn emit(
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
-/// The report as `render::json` writes it, streamed to standard output.
+/// The report as `render::json` gives it, streamed to standard output.
 fn print_json(report: &Report) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, report)
+    let written = render::write_json(&mut out, report)
         .map_err(std::io::Error::from)
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());

@@ -20,6 +20,12 @@ pub fn json(report: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(report)
 }
 
+/// The same JSON as [`json`], written to `out` as it is encoded: a large report is never held
+/// twice.
+pub fn write_json(out: impl std::io::Write, report: &Report) -> Result<(), serde_json::Error> {
+    serde_json::to_writer_pretty(out, report)
+}
+
 /// `text` with every control character (C0, DEL, C1: escape sequences, carriage returns,
 /// newlines, tabs) and every bidirectional override written as an escape (`\u{1b}`), so
 /// that a role name or tag value cannot drive the terminal or forge table lines.
@@ -401,5 +407,21 @@ mod escaping {
         );
         assert!(!text.lines().any(|l| l.starts_with("CRITICAL fake-line")));
         assert_eq!(escape_control("plain"), "plain");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_json_is_the_json() {
+        let report = testing::report(
+            vec![testing::finding("s3-wildcard-bucket", Severity::High, "r")],
+            vec![],
+        );
+        let mut written = Vec::new();
+        write_json(&mut written, &report).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), json(&report).unwrap());
     }
 }
