@@ -343,20 +343,17 @@ pub fn audit_with(
         controls
     });
     let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
-    // the context spans every selected role (which foreign accounts share an external id)
-    let trusts: Vec<(crate::policy::Policy, &str)> = selected
-        .iter()
-        .filter_map(|r| {
+    // the context spans every selected role (which foreign accounts share an external id).
+    // Each trust policy is parsed here and again by its role's view: holding every parsed
+    // trust until its role's turn would cost more memory than the second parse costs time.
+    let mut ctx = RuleContext::for_trusts(
+        selected.iter().filter_map(|r| {
             crate::policy::Policy::parse(&r.trust)
                 .ok()
                 .map(|t| (t, r.account_id()))
-        })
-        .collect();
-    let mut ctx = RuleContext::for_trusts(
-        trusts.iter().map(|(t, account)| (t, *account)),
+        }),
         options.trusted_accounts.clone(),
     );
-    drop(trusts);
     ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
     ctx.usage = evidence.usage.clone();
     ctx.lookback_days = evidence

@@ -406,12 +406,14 @@ impl RuleContext {
     }
 
     /// The same from the roles' trust policies (that parsed), each with its role's account.
-    pub fn for_trusts<'p>(
-        trusts: impl IntoIterator<Item = (&'p Policy, &'p str)>,
+    /// The policies may be borrowed or owned: owned ones are dropped one by one as read.
+    pub fn for_trusts<'p, P: std::borrow::Borrow<Policy>>(
+        trusts: impl IntoIterator<Item = (P, &'p str)>,
         trusted_accounts: Vec<String>,
     ) -> RuleContext {
         let mut external_id_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (trust, account) in trusts {
+            let trust: &Policy = trust.borrow();
             for fp in foreign_principals(trust, account, &trusted_accounts) {
                 if external_id_gap(trust, &fp).is_some() {
                     continue;
