@@ -301,22 +301,6 @@ pub fn finding(report: &Report, f: &Finding, ctx: &AsffContext) -> AsffFinding {
     });
     let source_url = ctx.source_url(&f.rule);
     let mut out = AsffFinding {
-        schema_version: SCHEMA_VERSION.to_string(),
-        id: f.id.clone(),
-        product_arn: ctx.product_arn(),
-        generator_id: f.rule.clone(),
-        aws_account_id: account_of(&f.role_arn, report, ctx).to_string(),
-        types: types(&f.rule),
-        created_at: f
-            .first_seen
-            .clone()
-            .unwrap_or_else(|| report.generated_at.clone()),
-        updated_at: ctx.now.clone(),
-        first_observed_at: f.first_seen.clone(),
-        severity: AsffSeverity {
-            label: severity_label(f.severity).to_string(),
-        },
-        title: title(&f.rule, &f.role_name),
         description: non_empty(truncate_chars(&f.message, DESCRIPTION_MAX), &f.rule),
         source_url: source_url.clone(),
         remediation: (!f.remediation.trim().is_empty()).then(|| Recommendation {
@@ -329,8 +313,18 @@ pub fn finding(report: &Report, f: &Finding, ctx: &AsffContext) -> AsffFinding {
         workflow_status: if f.is_active() { "NEW" } else { "SUPPRESSED" }.to_string(),
         record_state: "ACTIVE".to_string(),
         note,
-        company_name: PRODUCT_NAME.to_string(),
-        product_name: PRODUCT_NAME.to_string(),
+        ..identity(
+            report,
+            Identity {
+                id: &f.id,
+                rule: &f.rule,
+                severity: f.severity,
+                role_name: &f.role_name,
+                role_arn: &f.role_arn,
+                first_seen: f.first_seen.as_deref(),
+            },
+            ctx,
+        )
     };
     if size(&out) > FINDING_MAX_BYTES {
         out.product_fields
@@ -362,22 +356,6 @@ pub fn archived(report: &Report, r: &ResolvedFinding, ctx: &AsffContext) -> Asff
     fields.insert(format!("{FIELD_PREFIX}run_id"), ctx.run_id.clone());
     fields.insert(format!("{FIELD_PREFIX}status"), "resolved".to_string());
     AsffFinding {
-        schema_version: SCHEMA_VERSION.to_string(),
-        id: r.id.clone(),
-        product_arn: ctx.product_arn(),
-        generator_id: r.rule.clone(),
-        aws_account_id: account_of(&r.role_arn, report, ctx).to_string(),
-        types: types(&r.rule),
-        created_at: r
-            .first_seen
-            .clone()
-            .unwrap_or_else(|| report.generated_at.clone()),
-        updated_at: ctx.now.clone(),
-        first_observed_at: r.first_seen.clone(),
-        severity: AsffSeverity {
-            label: severity_label(r.severity).to_string(),
-        },
-        title: title(&r.rule, &r.role_name),
         description: truncate_chars(
             &format!(
                 "Resolved: run {} of {} no longer finds {} on {}.",
@@ -392,6 +370,57 @@ pub fn archived(report: &Report, r: &ResolvedFinding, ctx: &AsffContext) -> Asff
         compliance_status: "PASSED".to_string(),
         workflow_status: "RESOLVED".to_string(),
         record_state: "ARCHIVED".to_string(),
+        note: None,
+        ..identity(
+            report,
+            Identity {
+                id: &r.id,
+                rule: &r.rule,
+                severity: r.severity,
+                role_name: &r.role_name,
+                role_arn: &r.role_arn,
+                first_seen: r.first_seen.as_deref(),
+            },
+            ctx,
+        )
+    }
+}
+
+/// What a finding of the report and an archiving update share: which finding, of which rule
+/// and role, seen when.
+struct Identity<'a> {
+    id: &'a str,
+    rule: &'a str,
+    severity: Severity,
+    role_name: &'a str,
+    role_arn: &'a str,
+    first_seen: Option<&'a str>,
+}
+
+/// The fields an [`Identity`] decides; the others are left empty for the caller to fill.
+fn identity(report: &Report, who: Identity<'_>, ctx: &AsffContext) -> AsffFinding {
+    AsffFinding {
+        schema_version: SCHEMA_VERSION.to_string(),
+        id: who.id.to_string(),
+        product_arn: ctx.product_arn(),
+        generator_id: who.rule.to_string(),
+        aws_account_id: account_of(who.role_arn, report, ctx).to_string(),
+        types: types(who.rule),
+        created_at: who.first_seen.unwrap_or(&report.generated_at).to_string(),
+        updated_at: ctx.now.clone(),
+        first_observed_at: who.first_seen.map(str::to_string),
+        severity: AsffSeverity {
+            label: severity_label(who.severity).to_string(),
+        },
+        title: title(who.rule, who.role_name),
+        description: String::new(),
+        source_url: None,
+        remediation: None,
+        product_fields: BTreeMap::new(),
+        resources: Vec::new(),
+        compliance_status: String::new(),
+        workflow_status: String::new(),
+        record_state: String::new(),
         note: None,
         company_name: PRODUCT_NAME.to_string(),
         product_name: PRODUCT_NAME.to_string(),
