@@ -282,23 +282,10 @@ pub fn finding(report: &Report, f: &Finding, ctx: &AsffContext) -> AsffFinding {
             evidence.clone()
         },
     );
-    let note = f.suppressed.as_ref().map(|s| {
-        truncate_chars(
-            &format!(
-                "suppressed by {}{}{}",
-                s.by,
-                s.reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default(),
-                s.until
-                    .as_deref()
-                    .map(|u| format!(" (until {u})"))
-                    .unwrap_or_default()
-            ),
-            RECOMMENDATION_MAX,
-        )
-    });
+    let note = f
+        .suppressed
+        .as_ref()
+        .map(|s| truncate_chars(&super::suppression(s), RECOMMENDATION_MAX));
     let source_url = ctx.source_url(&f.rule);
     let mut out = AsffFinding {
         description: non_empty(truncate_chars(&f.message, DESCRIPTION_MAX), &f.rule),
@@ -600,7 +587,11 @@ mod tests {
         let r = report(vec![f.clone()], vec![]);
         let a = finding(&r, &f, &ctx());
         assert_eq!(a.workflow_status, "SUPPRESSED");
-        assert!(a.note.as_deref().unwrap().contains("JIRA-1 accepted"));
+        // the same words as the table's
+        assert_eq!(
+            a.note.as_deref(),
+            Some("suppressed by tag:connector-audit-ignore (JIRA-1 accepted)")
+        );
         assert_eq!(
             a.product_fields["connector-audit/suppressed_reason"],
             "JIRA-1 accepted"

@@ -293,22 +293,27 @@ fn passed(report: &Report) -> Option<String> {
 /// Roles named on the `Passed:` line; the rest are counted.
 const PASSED_SHOWN: usize = 20;
 
+/// A suppression in words: `suppressed until 2026-12-31 by tag (SEC-42)`.
+pub(crate) fn suppression(s: &crate::model::Suppressed) -> String {
+    format!(
+        "suppressed{} by {}{}",
+        s.until
+            .as_deref()
+            .map(|u| format!(" until {u}"))
+            .unwrap_or_default(),
+        s.by,
+        s.reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )
+}
+
 /// A finding's suppression and status, in words (`None` when it has neither).
 fn standing(f: &crate::model::Finding) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(s) = &f.suppressed {
-        parts.push(format!(
-            "suppressed{} by {}{}",
-            s.until
-                .as_deref()
-                .map(|u| format!(" until {u}"))
-                .unwrap_or_default(),
-            s.by,
-            s.reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ));
+        parts.push(suppression(s));
     }
     match f.status {
         Some(crate::model::FindingStatus::New) => parts.push("new".into()),
