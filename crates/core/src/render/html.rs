@@ -771,19 +771,11 @@ fn suppressed(out: &mut String, report: &Report) {
         .filter_map(|f| f.suppressed.as_ref().map(|s| (f, s)))
         .map(|(f, s)| {
             format!(
-                "<li><a href=\"#f-{}\">{} on {}</a>: by {}{}{}</li>",
+                "<li><a href=\"#f-{}\">{} on {}</a>: {}</li>",
                 escape(&f.id),
                 escape(&f.rule),
                 escape(&f.role_name),
-                escape(&s.by),
-                s.reason
-                    .as_deref()
-                    .map(|r| format!(", {}", escape(r)))
-                    .unwrap_or_default(),
-                s.until
-                    .as_deref()
-                    .map(|u| format!(", until {}", escape(u)))
-                    .unwrap_or_default()
+                escape(&super::suppression(s))
             )
         })
         .collect();
@@ -1020,7 +1012,7 @@ mod tests {
             )
         );
         assert!(page.contains(
-            "s3-unused-delete on kept</a>: by tag, vendor &lt;tests&gt;, until 2027-01-01</li></ul>"
+            "s3-unused-delete on kept</a>: suppressed until 2027-01-01 by tag (vendor &lt;tests&gt;)</li></ul>"
         ));
         assert!(page.contains("<h2>Resolved since the previous report (0)</h2>\n<p>No previous report was compared.</p>"));
         assert!(page.contains("<section id=\"errors\"><h2>Errors (1)</h2>\n<ul><li>"));
