@@ -9,6 +9,7 @@ use crate::model::{ErrorEntry, Inventory, NamedDocument, Operation, RoleSnapshot
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, RoleDetail};
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// How many AWS managed policies are fetched at once.
 const POLICY_FETCH_CONCURRENCY: usize = 8;
@@ -33,7 +34,8 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
         local.extend(page.policies().iter().cloned());
     }
 
-    let mut documents: HashMap<String, Result<String, AwsError>> = HashMap::new();
+    // each document held once, shared by the roles that attach it
+    let mut documents: HashMap<String, Result<Arc<str>, AwsError>> = HashMap::new();
     for p in &local {
         if let Some(arn) = p.arn() {
             let doc = p
@@ -41,7 +43,7 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
                 .iter()
                 .find(|v| v.is_default_version())
                 .and_then(|v| v.document())
-                .map(str::to_string);
+                .map(Arc::<str>::from);
             if let Some(doc) = doc {
                 documents.insert(arn.to_string(), Ok(doc));
             }
@@ -61,9 +63,9 @@ pub async fn fetch(clients: &Clients) -> Result<Inventory, AwsError> {
         .filter(|arn| !documents.contains_key(*arn))
         .map(str::to_string)
         .collect();
-    let fetched: Vec<(String, Result<String, AwsError>)> = futures::stream::iter(missing)
+    let fetched: Vec<(String, Result<Arc<str>, AwsError>)> = futures::stream::iter(missing)
         .map(|arn| async move {
-            let doc = fetch_default_version(clients, &arn).await;
+            let doc = fetch_default_version(clients, &arn).await.map(Arc::from);
             (arn, doc)
         })
         .buffer_unordered(POLICY_FETCH_CONCURRENCY)
@@ -121,7 +123,7 @@ async fn fetch_default_version(clients: &Clients, arn: &str) -> Result<String, A
 
 fn snapshot(
     r: &RoleDetail,
-    documents: &HashMap<String, Result<String, AwsError>>,
+    documents: &HashMap<String, Result<Arc<str>, AwsError>>,
     errors: &mut Vec<ErrorEntry>,
 ) -> RoleSnapshot {
     let name = r.role_name().unwrap_or_default().to_string();
@@ -174,7 +176,7 @@ fn snapshot(
             .iter()
             .map(|p| NamedDocument {
                 name: p.policy_name().unwrap_or_default().to_string(),
-                document: p.policy_document().unwrap_or_default().to_string(),
+                document: p.policy_document().unwrap_or_default().into(),
             })
             .collect(),
         managed,

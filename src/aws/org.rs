@@ -268,7 +268,7 @@ impl AwsOrganization {
                                 .policy()
                                 .and_then(|p| p.content())
                                 .unwrap_or_default()
-                                .to_string(),
+                                .into(),
                         };
                         if let Ok(mut cache) = self.policies.lock() {
                             cache.insert(id.to_string(), doc.clone());

@@ -597,8 +597,8 @@ fn inventory_unread(report: &Report) -> Option<String> {
 fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read;
     let limit = connector_audit::dump::MAX_DUMP_BYTES;
-    let (name, reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
-        ("standard input".to_string(), Box::new(std::io::stdin()))
+    let (name, reader, size): (String, Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+        ("standard input".to_string(), Box::new(std::io::stdin()), 0)
     } else {
         let name = format!("`{}`", path.display());
         let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
@@ -608,9 +608,10 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
                 "{name} is {size} bytes, over the {limit}-byte limit (an account at IAM's quotas stays far below it)"
             );
         }
-        (name, Box::new(file))
+        (name, Box::new(file), size)
     };
-    let mut bytes = Vec::new();
+    // the file's size ahead: the text is read into one allocation, never grown by doubling
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     reader
         .take(limit + 1)
         .read_to_end(&mut bytes)

@@ -93,7 +93,7 @@ fn audit_documents(trust: &str, inline: &str) {
         trust: trust.to_string(),
         inline: vec![NamedDocument {
             name: "p".into(),
-            document: inline.to_string(),
+            document: inline.into(),
         }],
         managed: vec![],
         boundary: None,

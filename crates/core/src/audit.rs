@@ -155,24 +155,26 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
     deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
-/// `work` done on each selected role, in their order, and the roles not started before the
-/// deadline. A role's audit (documents parsed, permissions analysed, rules run) depends on
-/// nothing but the role and the run's context: the roles are split into as many contiguous
-/// runs as the process has cores (at most [`MAX_THREADS`]), each on its own thread, and the
-/// runs put back in order, so the report is the same whatever the number of cores.
-fn on_cores<'a, T: Send>(
-    selected: &[&'a RoleSnapshot],
+/// `work` done on each selected role, in their order, and the error entries of the roles
+/// not started before the deadline. A role's audit (documents parsed, permissions analysed,
+/// rules run) depends on nothing but the role and the run's context: the roles are split
+/// into as many contiguous runs as the process has cores (at most [`MAX_THREADS`]), each on
+/// its own thread, and the runs put back in order, so the report is the same whatever the
+/// number of cores. Each role is dropped once audited: a run never holds more of the
+/// inventory than the roles still to come.
+fn on_cores<T: Send>(
+    selected: Vec<RoleSnapshot>,
     deadline: Option<std::time::Instant>,
-    work: impl Fn(&'a RoleSnapshot) -> T + Sync,
-) -> (Vec<T>, Vec<&'a RoleSnapshot>) {
-    let run = |roles: &[&'a RoleSnapshot]| {
+    work: impl Fn(&RoleSnapshot) -> T + Sync,
+) -> (Vec<T>, Vec<ErrorEntry>) {
+    let run = |roles: Vec<RoleSnapshot>| {
         let mut done: Vec<T> = Vec::with_capacity(roles.len());
-        let mut late: Vec<&'a RoleSnapshot> = Vec::new();
+        let mut late: Vec<ErrorEntry> = Vec::new();
         for r in roles {
             if past(deadline) {
-                late.push(r);
+                late.push(not_evaluated(&r));
             } else {
-                done.push(work(r));
+                done.push(work(&r));
             }
         }
         (done, late)
@@ -183,21 +185,34 @@ fn on_cores<'a, T: Send>(
     if threads < 2 || selected.len() < MIN_ROLES_PER_THREAD * 2 {
         return run(selected);
     }
-    let chunk = selected.len().div_ceil(threads);
-    let parts: Vec<(Vec<T>, Vec<&'a RoleSnapshot>)> = std::thread::scope(|scope| {
-        let mut chunks = selected.chunks(chunk);
+    let total = selected.len();
+    let chunk = total.div_ceil(threads);
+    let mut runs: Vec<Vec<RoleSnapshot>> = Vec::with_capacity(threads);
+    let mut rest = selected.into_iter();
+    loop {
+        let next: Vec<RoleSnapshot> = rest.by_ref().take(chunk).collect();
+        if next.is_empty() {
+            break;
+        }
+        runs.push(next);
+    }
+    let parts: Vec<(Vec<T>, Vec<ErrorEntry>)> = std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
         // the first run on this thread, the others on their own
-        let first = chunks.next().unwrap_or_default();
-        let handles: Vec<_> = chunks.map(|c| scope.spawn(|| run(c))).collect();
+        let first = runs.next().unwrap_or_default();
+        let handles: Vec<_> = runs.map(|c| scope.spawn(|| run(c))).collect();
         let mut parts = vec![run(first)];
-        for (h, c) in handles.into_iter().zip(selected.chunks(chunk).skip(1)) {
-            // a thread that panicked (a bug): its roles are done again here, where the
-            // panic, if it repeats, is the process's own
-            parts.push(h.join().unwrap_or_else(|_| run(c)));
+        for h in handles {
+            // a thread that panicked (a bug): the panic is the process's own (its roles
+            // are gone with the thread)
+            match h.join() {
+                Ok(part) => parts.push(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
         parts
     });
-    let mut done = Vec::with_capacity(selected.len());
+    let mut done = Vec::with_capacity(total);
     let mut late = Vec::new();
     for (d, l) in parts {
         done.extend(d);
@@ -326,7 +341,11 @@ pub fn audit_with(
         mut errors,
     } = inventory;
     errors.extend(options.unselected_requests(&roles));
-    let selected = select(&roles, options);
+    // the connector roles, in report order, owned: each is dropped once audited, and the
+    // other roles now
+    let mut selected: Vec<RoleSnapshot> =
+        roles.into_iter().filter(|r| options.selects(r)).collect();
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
     // the organization's guardrails over the account, parsed once for all its roles
     let controls = evidence.guardrails.as_ref().map(|g| {
         let (controls, unparsed) = Controls::parse(g);
@@ -342,7 +361,9 @@ pub fn audit_with(
         }));
         controls
     });
-    let (suppressions, suppression_errors) = options.suppressions.for_roles(&selected);
+    let (suppressions, suppression_errors) = options
+        .suppressions
+        .for_roles(&selected.iter().collect::<Vec<_>>());
     // the context spans every selected role (which foreign accounts share an external id).
     // Each trust policy is parsed here and again by its role's view: holding every parsed
     // trust until its role's turn would cost more memory than the second parse costs time.
@@ -363,11 +384,11 @@ pub fn audit_with(
     ctx.expired_suppressions = crate::suppress::expired(&suppressions, ctx.today);
     // each role audited on its own (the deadline checked before each), on every core
     let probes = &evidence.probes;
-    let (assessed, late) = on_cores(&selected, evidence.deadline, |r| {
+    let (assessed, late) = on_cores(selected, evidence.deadline, |r| {
         let view = RoleView::within(r, controls.as_ref()).with_probe(probes.get(&r.arn));
         assess(&view, &ctx, &options.tag_key)
     });
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(assessed.iter().map(|a| a.findings.len()).sum());
     let mut roles: Vec<RoleEntry> = Vec::with_capacity(assessed.len());
     for a in assessed {
         findings.extend(a.findings);
@@ -386,7 +407,7 @@ pub fn audit_with(
             e.to_string(),
         ));
     }
-    errors.extend(late.into_iter().map(not_evaluated));
+    errors.extend(late);
     crate::suppress::apply(&mut findings, &suppressions, ctx.today);
     sort_findings(&mut findings);
     let mut report = Report {
@@ -842,7 +863,7 @@ mod guardrail_tests {
                 .iter()
                 .map(|(n, d)| NamedDocument {
                     name: n.to_string(),
-                    document: d.to_string(),
+                    document: (*d).into(),
                 })
                 .collect(),
         }
@@ -1039,7 +1060,8 @@ mod parallel_tests {
                 name: "p".into(),
                 document: format!(
                     r#"{{"Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket-{i}/*"}}}}"#
-                ),
+                )
+                .into(),
             }],
             managed: vec![],
             boundary: None,
@@ -1050,10 +1072,9 @@ mod parallel_tests {
     #[test]
     fn roles_audited_on_several_threads_give_the_report_of_one() {
         let roles: Vec<RoleSnapshot> = (0..400).map(role).collect();
-        let selected: Vec<&RoleSnapshot> = roles.iter().collect();
-        let (names, late) = on_cores(&selected, None, |r| r.name.as_str());
+        let (names, late) = on_cores(roles.clone(), None, |r| r.name.clone());
         assert!(late.is_empty());
-        let want: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        let want: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
         assert_eq!(names, want);
         // the report does not depend on the order the roles come in
         let report = |roles: Vec<RoleSnapshot>| {
@@ -1075,8 +1096,11 @@ mod parallel_tests {
         assert_eq!(a, report(reversed));
         assert!(a.contains("role-0399"));
         // past the deadline, every role is late, whatever thread it was given to
-        let (done, late) = on_cores(&selected, Some(std::time::Instant::now()), |r| r.name.len());
+        let (done, late) = on_cores(roles.clone(), Some(std::time::Instant::now()), |r| {
+            r.name.len()
+        });
         assert!(done.is_empty());
         assert_eq!(late.len(), 400);
+        assert_eq!(late[399], not_evaluated(&roles[399]));
     }
 }

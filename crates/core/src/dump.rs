@@ -174,13 +174,44 @@ struct PolicyVersion<'a> {
 }
 
 /// A document as text: a JSON string's content (URL-encoded or not), or the JSON text of an
-/// object as the file writes it.
+/// object as the file writes it, without the whitespace between its tokens (the file's
+/// indentation was over half of it; keys, values and their order are kept, duplicates too).
 fn document_text(raw: &RawValue) -> String {
     let text = raw.get();
     if text.starts_with('"') {
         serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string())
     } else {
-        text.to_string()
+        compact(text)
+    }
+}
+
+/// JSON text without whitespace outside its strings. The text is valid JSON (serde_json read
+/// it as a value), so a `"` outside a string opens one and, inside, only an unescaped `"`
+/// closes it.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() / 2);
+    let mut rest = json;
+    loop {
+        // whitespace up to the next string, then the string whole
+        let Some(open) = rest.find('"') else {
+            out.extend(rest.chars().filter(|c| !c.is_ascii_whitespace()));
+            return out;
+        };
+        let (before, string) = rest.split_at(open);
+        out.extend(before.chars().filter(|c| !c.is_ascii_whitespace()));
+        let mut escaped = false;
+        let close = string
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map_or(string.len(), |(i, _)| i + 1);
+        let (literal, after) = string.split_at(close);
+        out.push_str(literal);
+        rest = after;
     }
 }
 
@@ -239,12 +270,12 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
     };
 
     let mut errors = Vec::new();
-    let mut managed: HashMap<String, String> = HashMap::new();
+    let mut managed: HashMap<String, std::sync::Arc<str>> = HashMap::new();
     for (i, raw) in policies.iter().enumerate() {
         match typed::<ManagedPolicy>(raw) {
             Ok(p) => match default_document(&p) {
                 Some(doc) => {
-                    managed.insert(p.arn, doc);
+                    managed.insert(p.arn, doc.into());
                 }
                 None => errors.push(ErrorEntry::new(
                     Operation::ReadDump,
@@ -263,7 +294,7 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
         }
     }
 
-    let mut snapshots = Vec::new();
+    let mut snapshots = Vec::with_capacity(roles.len());
     for (i, raw) in roles.iter().enumerate() {
         let role = match typed::<RoleDetail>(raw) {
             Ok(r) => r,
@@ -323,7 +354,7 @@ pub fn parse_dump(text: &str) -> Result<Inventory, DumpError> {
                 .iter()
                 .map(|p| NamedDocument {
                     name: p.policy_name.clone(),
-                    document: document_text(p.policy_document),
+                    document: document_text(p.policy_document).into(),
                 })
                 .collect(),
             managed: attached,
@@ -425,6 +456,29 @@ mod tests {
     }
 
     #[test]
+    fn object_documents_lose_only_the_whitespace_between_tokens() {
+        let doc = "{\n  \"Statement\" : [ {\"Sid\": \"a b\\\" \\\\\", \"Effect\":\t\"Allow\",\r\n \"Action\": \"s3:Get*\", \"Resource\": [ \"arn:aws:s3::: x \" ] , \"Sid\": \"{ \\\\\"} ]\n}";
+        let c = compact(doc);
+        assert_eq!(
+            c,
+            "{\"Statement\":[{\"Sid\":\"a b\\\" \\\\\",\"Effect\":\"Allow\",\"Action\":\"s3:Get*\",\"Resource\":[\"arn:aws:s3::: x \"],\"Sid\":\"{ \\\\\"}]}"
+        );
+        // the same value, and the same keys in the same order, duplicates included
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&c).unwrap(),
+            serde_json::from_str::<serde_json::Value>(doc).unwrap()
+        );
+        assert_eq!(compact("[1, 2 ,3 ]"), "[1,2,3]");
+        // an escaped backslash before the closing quote
+        assert_eq!(compact("[\"a \\\\\" , \"b\"]"), "[\"a \\\\\",\"b\"]");
+        let dump = format!(
+            r#"{{"RoleDetailList": [{{"RoleName": "r", "Arn": "arn:aws:iam::123456789012:role/r",
+                "AssumeRolePolicyDocument": {doc}}}]}}"#
+        );
+        assert_eq!(parse_dump(&dump).unwrap().roles[0].trust, c);
+    }
+
+    #[test]
     fn documents_both_ways_and_default_version() {
         let dump = r#"{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::123456789012:role/r",
             "AssumeRolePolicyDocument":"%7B%7D",
@@ -438,8 +492,8 @@ mod tests {
         assert_eq!(inv.account_id.as_deref(), Some("123456789012"));
         let r = &inv.roles[0];
         assert_eq!(r.trust, "%7B%7D");
-        assert_eq!(r.inline[0].document, r#"{"Version":"2012-10-17"}"#);
-        assert_eq!(r.managed[0].document, r#"{"v":2}"#);
+        assert_eq!(&*r.inline[0].document, r#"{"Version":"2012-10-17"}"#);
+        assert_eq!(&*r.managed[0].document, r#"{"v":2}"#);
         assert_eq!(r.tags["connector"], "x");
         assert!(inv.errors.is_empty());
     }

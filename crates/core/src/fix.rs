@@ -47,17 +47,17 @@ pub(crate) fn original<'a>(view: &'a RoleView<'_>, policy: &PolicyRef) -> Option
             .inline
             .iter()
             .find(|d| d.name == *name)
-            .map(|d| d.document.as_str()),
+            .map(|d| &*d.document),
         PolicyRef::Managed(arn) => s
             .managed
             .iter()
             .find(|d| d.name == *arn)
-            .map(|d| d.document.as_str()),
+            .map(|d| &*d.document),
         PolicyRef::Boundary(arn) => s
             .boundary
             .as_ref()
             .filter(|b| b.name == *arn)
-            .map(|b| b.document.as_str()),
+            .map(|b| &*b.document),
         _ => None,
     }
 }

@@ -136,9 +136,10 @@ fn finding_message(
     let mut message = build(&f, trusted_by, run, &attributes, &subject, index);
     if message.size() > SNS_MAX_BYTES - MARGIN_BYTES {
         // evidence is the only unbounded part: replace it by what it was
-        let original = f.evidence.to_string().len();
+        let original = f.evidence.as_str().len();
         f.evidence = json!({ "trimmed": true, "original_bytes": original,
-            "note": "evidence too large for SNS; see the report returned by the run" });
+            "note": "evidence too large for SNS; see the report returned by the run" })
+        .into();
         message = build(&f, trusted_by, run, &attributes, &subject, index);
     }
     if message.size() > SNS_MAX_BYTES - MARGIN_BYTES {
@@ -454,7 +455,7 @@ mod tests {
                 sid: None,
             }),
             message: "m".into(),
-            evidence,
+            evidence: evidence.into(),
             remediation: "r".into(),
             suppressed: None,
             status: None,

@@ -102,16 +102,18 @@ fn every_fix_clears_its_finding_and_opens_nothing() {
                             .iter_mut()
                             .find(|d| d.name == n)
                             .unwrap()
-                            .document = text
+                            .document = text.into()
                     }
                     PolicyRef::Managed(arn) => {
                         role.managed
                             .iter_mut()
                             .find(|d| d.name == arn)
                             .unwrap()
-                            .document = text
+                            .document = text.into()
                     }
-                    PolicyRef::Boundary(_) => role.boundary.as_mut().unwrap().document = text,
+                    PolicyRef::Boundary(_) => {
+                        role.boundary.as_mut().unwrap().document = text.into()
+                    }
                     other => panic!("{name}: a fix for {other}"),
                 }
             }

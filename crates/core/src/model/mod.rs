@@ -6,11 +6,13 @@
 pub mod errors;
 pub mod evidence;
 pub mod ids;
+pub mod json;
 pub mod party;
 
 pub use errors::{ErrorCode, ErrorEntry, Operation};
 pub use evidence::{Coverage, RoleDeletes, UsageEvidence};
 pub use ids::{AccountId, RoleName};
+pub use json::JsonText;
 pub use party::{PartyConditions, PartyKind, PartyOwner, TrustedParty};
 
 use serde::{Deserialize, Serialize};
@@ -168,12 +170,13 @@ impl<'de> Deserialize<'de> for PolicyRef {
     }
 }
 
-/// A policy document as it came from IAM or a dump: JSON text, URL-encoded or not.
+/// A policy document as it came from IAM or a dump: JSON text, URL-encoded or not. The text
+/// is shared: a managed policy attached to many roles is held once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedDocument {
     /// Inline policy name, or managed policy ARN.
     pub name: String,
-    pub document: String,
+    pub document: std::sync::Arc<str>,
 }
 
 /// The organization's policies over one member account (organization mode): its service
@@ -253,8 +256,8 @@ pub struct Fix {
     /// The document it replaces: `trust`, `inline:NAME`, `managed:ARN`, `boundary:ARN`.
     pub policy: PolicyRef,
     /// The whole corrected document. Every finding of the role on the same document carries
-    /// the same one: the fixes of all of them, combined.
-    pub document: serde_json::Value,
+    /// the same one: the fixes of all of them, combined (one text, shared by their clones).
+    pub document: JsonText,
     /// The values only the team can supply, written in `document` as `token`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub placeholders: Vec<Placeholder>,
@@ -286,7 +289,7 @@ pub struct Finding {
     pub statement: Option<StatementRef>,
     pub message: String,
     /// What matched: principals, conditions, actions, resources (rule-specific keys).
-    pub evidence: serde_json::Value,
+    pub evidence: JsonText,
     /// The concrete change that resolves it.
     pub remediation: String,
     /// The suppression that applies: the finding stays in the report, is not published and

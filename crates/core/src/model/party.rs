@@ -110,6 +110,24 @@ pub struct TrustedParty {
 }
 
 impl TrustedParty {
+    /// Gives back the room its lists grew beyond their contents.
+    pub fn shrink_to_fit(&mut self) {
+        let c = &mut self.conditions;
+        for list in [
+            &mut self.source,
+            &mut self.also_listed_as,
+            &mut c.external_id,
+            &mut c.sub,
+            &mut c.aud,
+            &mut c.source_account,
+            &mut c.source_arn,
+            &mut c.all,
+        ] {
+            list.shrink_to_fit();
+        }
+        self.statements.shrink_to_fit();
+    }
+
     /// The party in a sentence: `Datadog (464622532012)`, `your account (123456789012)`,
     /// `unknown account 111122223333`, `GitHub Actions`, `anyone`.
     pub fn label(&self) -> String {

@@ -126,7 +126,11 @@ impl Resolver<'_> {
             {
                 party.name = format!("{COGNITO} identity pool {pool}");
             }
+            party.shrink_to_fit();
         }
+        // kept in the report for every role: no room to spare (a party is a few hundred
+        // bytes, and a vector grows four at a time)
+        out.shrink_to_fit();
         out
     }
 

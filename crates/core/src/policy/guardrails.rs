@@ -275,7 +275,7 @@ mod tests {
                 .iter()
                 .map(|(n, d)| NamedDocument {
                     name: n.to_string(),
-                    document: d.to_string(),
+                    document: (*d).into(),
                 })
                 .collect(),
         }

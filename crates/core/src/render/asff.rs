@@ -467,7 +467,7 @@ pub fn resolved_from_hub(
                 policy: PolicyRef::Live,
                 statement: None,
                 message: String::new(),
-                evidence: serde_json::Value::Null,
+                evidence: crate::model::JsonText::default(),
                 remediation: String::new(),
                 suppressed: None,
                 status: None,
@@ -601,7 +601,7 @@ mod tests {
     #[test]
     fn huge_evidence_is_trimmed_under_the_limits() {
         let mut f = test_finding("s3-wildcard-bucket", Severity::High, "vendor");
-        f.evidence = json!({"buckets": vec!["b".repeat(60); 10_000]});
+        f.evidence = json!({"buckets": vec!["b".repeat(60); 10_000]}).into();
         f.message = "m".repeat(5_000);
         let r = report(vec![f.clone()], vec![]);
         let a = finding(&r, &f, &ctx());

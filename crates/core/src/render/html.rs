@@ -667,7 +667,7 @@ fn row(out: &mut String, report: &Report, f: &Finding, ctx: &HtmlContext) {
         && let Some(st) = statement_of(doc, s.index)
     {
         let mut quoted = BTreeSet::new();
-        strings(&f.evidence, &mut quoted);
+        strings(&f.evidence.value(), &mut quoted);
         let _ = write!(
             out,
             "<h4>Statement {} of {}</h4><pre class=\"statement\">",
@@ -693,7 +693,7 @@ fn row(out: &mut String, report: &Report, f: &Finding, ctx: &HtmlContext) {
             "<h4>Corrected {}</h4><pre class=\"diff\">",
             escape(&fix.policy.to_string())
         );
-        let fixed = pretty(&fix.document);
+        let fixed = pretty(&fix.document.value());
         match ctx
             .roles
             .get(&f.role_arn)
@@ -733,7 +733,7 @@ fn row(out: &mut String, report: &Report, f: &Finding, ctx: &HtmlContext) {
         let _ = writeln!(
             out,
             "<h4>Evidence</h4><pre class=\"evidence\">{}</pre>",
-            escape(&pretty(&f.evidence))
+            escape(&pretty(&f.evidence.value()))
         );
     }
     let _ = writeln!(
@@ -935,7 +935,7 @@ mod tests {
         let evil = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
         let mut f = finding("trust-any-principal", Severity::Critical, evil);
         f.message = format!("message {evil}");
-        f.evidence = json!({"principals": [evil]});
+        f.evidence = json!({"principals": [evil]}).into();
         let mut r = report(vec![f], vec![]);
         r.roles = vec![crate::model::RoleEntry {
             role_name: evil.into(),
@@ -1065,10 +1065,10 @@ mod tests {
             json!({"StringEquals": {"sts:ExternalId": "<VENDOR_EXTERNAL_ID>"}});
         f.fix = Some(crate::model::Fix {
             policy: PolicyRef::Trust,
-            document: fixed,
+            document: fixed.into(),
             placeholders: vec![],
         });
-        f.evidence = json!({"principals": ["arn:aws:iam::111122223333:root"]});
+        f.evidence = json!({"principals": ["arn:aws:iam::111122223333:root"]}).into();
         let r = report(vec![f.clone()], vec![]);
         let mut ctx = HtmlContext::default();
         ctx.roles.insert(

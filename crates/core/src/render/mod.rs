@@ -353,7 +353,7 @@ pub(crate) mod testing {
                 sid: Some("Vendor".into()),
             }),
             message: format!("statement 0 of trust lets anyone assume {role}"),
-            evidence: json!({"principals": ["*"]}),
+            evidence: json!({"principals": ["*"]}).into(),
             remediation: "Add an sts:ExternalId condition".into(),
             suppressed: None,
             status: None,

@@ -122,7 +122,7 @@ fn event(report: &Report, f: &Finding, time: i64, timezone_offset: i32) -> Value
     if let Some(statement) = &f.statement {
         unmapped.insert("statement".into(), json!(statement));
     }
-    unmapped.insert("evidence".into(), f.evidence.clone());
+    unmapped.insert("evidence".into(), f.evidence.value());
     let trusted_by = report.trusted_by(&f.role_arn);
     if !trusted_by.is_empty() {
         unmapped.insert("trusted_by".into(), json!(trusted_by));

@@ -230,7 +230,7 @@ fn result(
     if let Some(statement) = &finding.statement {
         properties.insert("statement".into(), json!(statement));
     }
-    properties.insert("evidence".into(), finding.evidence.clone());
+    properties.insert("evidence".into(), finding.evidence.value());
     properties.insert("remediation".into(), json!(finding.remediation));
     if !trusted_by.is_empty() {
         // who is behind the role: every way in, named

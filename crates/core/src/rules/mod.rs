@@ -97,7 +97,7 @@ pub fn attach_fixes(views: &[RoleView<'_>], findings: &mut [Finding]) {
         placeholders.dedup();
         let fix = crate::model::Fix {
             policy,
-            document: doc,
+            document: doc.into(),
             placeholders,
         };
         for i in &fixed {
@@ -150,7 +150,9 @@ pub(crate) fn representative<'a>(grants: &[&'a S3Grant]) -> Option<&'a S3Grant> 
 
 /// The finding with its witness request in its evidence (see [`with_witness`]).
 pub(crate) fn witnessed(w: Option<Witness>, mut f: Finding) -> Finding {
-    f.evidence = with_witness(f.evidence, w);
+    if w.is_some() {
+        f.evidence = with_witness(f.evidence.value(), w).into();
+    }
     f
 }
 
@@ -197,12 +199,13 @@ impl RoleView<'_> {
         finding: &mut Finding,
         relevant: impl Fn(&crate::model::ProbeCheck) -> bool,
     ) {
-        if let (Some((confirmed, buckets)), Some(obj)) = (
-            self.probe_confirmation(relevant),
-            finding.evidence.as_object_mut(),
-        ) {
-            obj.insert("confirmed_by_probe".into(), confirmed.into());
-            obj.insert("probe_buckets".into(), serde_json::json!(buckets));
+        if let Some((confirmed, buckets)) = self.probe_confirmation(relevant) {
+            finding.evidence = finding.evidence.with(|v| {
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("confirmed_by_probe".into(), confirmed.into());
+                    obj.insert("probe_buckets".into(), serde_json::json!(buckets));
+                }
+            });
         }
     }
 
@@ -311,7 +314,7 @@ impl RoleView<'_> {
             policy,
             statement,
             message,
-            evidence,
+            evidence: evidence.into(),
             remediation,
             suppressed: None,
             status: None,
@@ -509,7 +512,7 @@ pub(crate) mod testing {
                 .enumerate()
                 .map(|(i, d)| NamedDocument {
                     name: format!("p{i}"),
-                    document: d.to_string(),
+                    document: (*d).into(),
                 })
                 .collect(),
             managed: vec![],
@@ -522,7 +525,7 @@ pub(crate) mod testing {
     pub fn bounded(mut role: RoleSnapshot, boundary: &str) -> RoleSnapshot {
         role.boundary = Some(NamedDocument {
             name: format!("arn:aws:iam::{ACCOUNT}:policy/connector-boundary"),
-            document: boundary.to_string(),
+            document: boundary.into(),
         });
         role
     }

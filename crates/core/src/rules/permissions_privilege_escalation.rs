@@ -117,7 +117,8 @@ fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
     // writing a policy) and the service it passes a role to keeps its other actions; a path
     // of other steps only (changing a function's code) loses them all
     let mut actions: Vec<&str> = Vec::new();
-    for path in input.finding.evidence.get("paths")?.as_array()? {
+    let evidence = input.finding.evidence.value();
+    for path in evidence.get("paths")?.as_array()? {
         let steps: Vec<&str> = path
             .get("actions")?
             .as_array()?

@@ -197,6 +197,7 @@ fn fix(input: &FixInput<'_>, doc: &mut Value) -> Option<Vec<Placeholder>> {
     let m = input
         .finding
         .evidence
+        .value()
         .get("provider")
         .and_then(|p| p.as_str())
         .and_then(model)?;
