@@ -8,7 +8,7 @@ use super::{AwsError, Clients};
 use crate::model::{ErrorEntry, Inventory, NamedDocument, Operation, RoleSnapshot};
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, RoleDetail};
 use futures::StreamExt;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// How many AWS managed policies are fetched at once.
@@ -166,7 +166,7 @@ fn snapshot(
             .tags()
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect(),
         trust: r
             .assume_role_policy_document()
             .unwrap_or_default()

@@ -157,66 +157,29 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
 
 /// `work` done on each selected role, in their order, and the error entries of the roles
 /// not started before the deadline. A role's audit (documents parsed, permissions analysed,
-/// rules run) depends on nothing but the role and the run's context: the roles are split
-/// into as many contiguous runs as the process has cores (at most [`MAX_THREADS`]), each on
-/// its own thread, and the runs put back in order, so the report is the same whatever the
-/// number of cores. Each role is dropped once audited: a run never holds more of the
-/// inventory than the roles still to come.
+/// rules run) depends on nothing but the role and the run's context, so the roles are
+/// audited on every core ([`crate::cores`]), and the report is the same whatever their
+/// number. Each role is dropped once audited: a run never holds more of the inventory than
+/// the roles still to come.
 fn on_cores<T: Send>(
     selected: Vec<RoleSnapshot>,
     deadline: Option<std::time::Instant>,
     work: impl Fn(&RoleSnapshot) -> T + Sync,
 ) -> (Vec<T>, Vec<ErrorEntry>) {
-    let run = |roles: Vec<RoleSnapshot>| {
-        let mut done: Vec<T> = Vec::with_capacity(roles.len());
-        let mut late: Vec<ErrorEntry> = Vec::new();
-        for r in roles {
-            if past(deadline) {
-                late.push(not_evaluated(&r));
-            } else {
-                done.push(work(&r));
-            }
+    let results = crate::cores::map_owned(selected, MIN_ROLES_PER_THREAD, |r| {
+        if past(deadline) {
+            Err(not_evaluated(&r))
+        } else {
+            Ok(work(&r))
         }
-        (done, late)
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_THREADS);
-    if threads < 2 || selected.len() < MIN_ROLES_PER_THREAD * 2 {
-        return run(selected);
-    }
-    let total = selected.len();
-    let chunk = total.div_ceil(threads);
-    let mut runs: Vec<Vec<RoleSnapshot>> = Vec::with_capacity(threads);
-    let mut rest = selected.into_iter();
-    loop {
-        let next: Vec<RoleSnapshot> = rest.by_ref().take(chunk).collect();
-        if next.is_empty() {
-            break;
-        }
-        runs.push(next);
-    }
-    let parts: Vec<(Vec<T>, Vec<ErrorEntry>)> = std::thread::scope(|scope| {
-        let mut runs = runs.into_iter();
-        // the first run on this thread, the others on their own
-        let first = runs.next().unwrap_or_default();
-        let handles: Vec<_> = runs.map(|c| scope.spawn(|| run(c))).collect();
-        let mut parts = vec![run(first)];
-        for h in handles {
-            // a thread that panicked (a bug): the panic is the process's own (its roles
-            // are gone with the thread)
-            match h.join() {
-                Ok(part) => parts.push(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        parts
     });
-    let mut done = Vec::with_capacity(total);
+    let mut done = Vec::with_capacity(results.len());
     let mut late = Vec::new();
-    for (d, l) in parts {
-        done.extend(d);
-        late.extend(l);
+    for r in results {
+        match r {
+            Ok(d) => done.push(d),
+            Err(e) => late.push(e),
+        }
     }
     (done, late)
 }
@@ -286,10 +249,6 @@ fn assess(view: &RoleView<'_>, ctx: &RuleContext, tag_key: &str) -> Assessed {
         errors,
     }
 }
-
-/// At most this many threads audit roles: the Lambda has at most 6 vCPUs, the CLI runs
-/// beside other work.
-const MAX_THREADS: usize = 4;
 
 /// Below this many roles per thread, a thread costs more than it saves.
 const MIN_ROLES_PER_THREAD: usize = 64;
@@ -367,14 +326,29 @@ pub fn audit_with(
     // the context spans every selected role (which foreign accounts share an external id).
     // Each trust policy is parsed here and again by its role's view: holding every parsed
     // trust until its role's turn would cost more memory than the second parse costs time.
+    // Each core indexes its share of the roles; the indexes are merged.
     let mut ctx = RuleContext::for_trusts(
-        selected.iter().filter_map(|r| {
-            crate::policy::Policy::parse(&r.trust)
-                .ok()
-                .map(|t| (t, r.account_id()))
-        }),
+        std::iter::empty::<(crate::policy::Policy, &str)>(),
         options.trusted_accounts.clone(),
     );
+    for index in crate::cores::chunks(&selected, MIN_ROLES_PER_THREAD, |roles| {
+        RuleContext::for_trusts(
+            roles.iter().filter_map(|r| {
+                crate::policy::Policy::parse(&r.trust)
+                    .ok()
+                    .map(|t| (t, r.account_id()))
+            }),
+            options.trusted_accounts.clone(),
+        )
+        .external_id_accounts
+    }) {
+        for (value, accounts) in index {
+            ctx.external_id_accounts
+                .entry(value)
+                .or_default()
+                .extend(accounts);
+        }
+    }
     ctx.auditor_arn = evidence.probe.as_ref().and_then(|p| p.auditor_arn.clone());
     ctx.usage = evidence.usage.clone();
     ctx.lookback_days = evidence

@@ -15,6 +15,7 @@
 //! - [`fix`]: the corrected document for each finding about a document (each rule's fixer,
 //!   combined per document), with placeholders for what only the team knows.
 //! - [`audit`]: the audit itself: select connector roles, run the rules, build the report.
+//! - [`cores`]: work split over the machine's cores, results in order.
 //! - [`dump`]: reads `aws iam get-account-authorization-details` output into an inventory.
 //! - [`probe`]: the probe's plan: session policy, keys, buckets in scope, predictions.
 //! - [`usage`]: where a trail's (or an organization trail's) log files are, read record by
@@ -61,6 +62,7 @@
 
 pub mod audit;
 pub mod baseline;
+pub mod cores;
 pub mod dump;
 pub mod fix;
 pub mod model;

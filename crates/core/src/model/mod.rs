@@ -8,15 +8,16 @@ pub mod evidence;
 pub mod ids;
 pub mod json;
 pub mod party;
+pub mod tags;
 
 pub use errors::{ErrorCode, ErrorEntry, Operation};
 pub use evidence::{Coverage, RoleDeletes, UsageEvidence};
 pub use ids::{AccountId, RoleName};
 pub use json::JsonText;
 pub use party::{PartyConditions, PartyKind, PartyOwner, TrustedParty};
+pub use tags::Tags;
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -219,7 +220,7 @@ impl Guardrails {
 pub struct RoleSnapshot {
     pub name: String,
     pub arn: String,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// The trust (assume-role) policy document.
     pub trust: String,
     pub inline: Vec<NamedDocument>,

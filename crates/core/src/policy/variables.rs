@@ -15,7 +15,6 @@
 
 use super::condition::{Condition, KeyState, Operator, Truth};
 use super::document::{Clause, Policy};
-use std::collections::BTreeMap;
 
 /// What is known of the role whose policies hold the variables.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +22,7 @@ pub struct Context {
     pub account: String,
     pub role_arn: String,
     /// The role's own tags.
-    pub tags: BTreeMap<String, String>,
+    pub tags: crate::model::Tags,
     /// The trust policy lets someone other than the account's own principals tag sessions
     /// (`sts:TagSession`): `aws:PrincipalTag/*` is theirs to set.
     pub caller_tags_sessions: bool,
