@@ -42,6 +42,30 @@ impl JsonText {
         }
     }
 
+    /// The same object with `key` set to `value` (a new text), as `Map::insert` sets it: a new
+    /// key goes last. A value that is not an object is left as it is. The common case, a key
+    /// the text does not spell anywhere, is written without parsing the text back.
+    pub fn with_field(&self, key: &str, value: &impl Serialize) -> JsonText {
+        let text = self.as_str();
+        let quoted = Value::String(key.to_string()).to_string();
+        if let (Some(body), false) = (
+            text.strip_prefix('{').and_then(|t| t.strip_suffix('}')),
+            text.contains(&quoted),
+        ) && let Ok(v) = serde_json::to_string(value)
+        {
+            let comma = if body.is_empty() { "" } else { "," };
+            return JsonText {
+                text: format!("{{{body}{comma}{quoted}:{v}}}").into(),
+                parsed: OnceLock::new(),
+            };
+        }
+        self.with(|v| {
+            if let (Some(obj), Ok(value)) = (v.as_object_mut(), serde_json::to_value(value)) {
+                obj.insert(key.to_string(), value);
+            }
+        })
+    }
+
     /// The same value with `change` made to it (a new text).
     pub fn with(&self, change: impl FnOnce(&mut Value)) -> JsonText {
         let mut v = self.value();
@@ -163,6 +187,26 @@ mod tests {
             serde_json::from_str(&serde_json::to_string_pretty(&t).unwrap()).unwrap();
         assert_eq!(back, t);
         assert_eq!(back.as_str(), t.as_str());
+    }
+
+    #[test]
+    fn a_field_is_set_as_a_map_sets_it() {
+        let witness = json!({"action": "s3:GetObject", "context": {"k": ["v"]}});
+        for start in [
+            json!({}),
+            json!({"a": 1}),
+            json!({"a": 1, "witness": 2, "b": 3}),
+            json!({"a": "\"witness\""}),
+            json!([1]),
+            Value::Null,
+        ] {
+            let mut want = start.clone();
+            if let Some(obj) = want.as_object_mut() {
+                obj.insert("witness".into(), witness.clone());
+            }
+            let got = JsonText::from(&start).with_field("witness", &witness);
+            assert_eq!(got.as_str(), want.to_string(), "{start}");
+        }
     }
 
     #[test]

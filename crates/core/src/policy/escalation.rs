@@ -349,8 +349,21 @@ pub struct Found {
 
 /// Every path of [`PATHS`] whose steps the role may all take.
 pub fn paths(reach: &Reach<'_>) -> Vec<Found> {
+    // cheap first: a role whose policies never name one of a path's actions takes no step of
+    // it (no table look-up). The same action starts many paths (`iam:PassRole`): the
+    // documents are asked once per action.
+    let mut named: Vec<(&'static str, bool)> = Vec::new();
+    let mut names = |action: &'static str| {
+        if let Some((_, known)) = named.iter().find(|(a, _)| *a == action) {
+            return *known;
+        }
+        let known = reach.permissions.may_name(action);
+        named.push((action, known));
+        known
+    };
     PATHS
         .iter()
+        .filter(|path| path.steps.iter().all(|s| names(s.action)))
         .filter_map(|path| {
             let steps: Option<Vec<TakenStep>> = path.steps.iter().map(|s| take(reach, s)).collect();
             steps.map(|steps| Found { path, steps })
@@ -358,11 +371,8 @@ pub fn paths(reach: &Reach<'_>) -> Vec<Found> {
         .collect()
 }
 
+/// A step of a path whose action the role's policies name (see [`paths`]).
 fn take(reach: &Reach<'_>, step: &Step) -> Option<TakenStep> {
-    // cheap: a role whose policies never name the action takes no step (no table look-up)
-    if !reach.permissions.may_name(step.action) {
-        return None;
-    }
     let (service, action) = service_reference::action(step.action)?;
     let scenario = match step.passed_to {
         Some(to) => {

@@ -117,20 +117,6 @@ fn keys_of<'a>(policies: impl Iterator<Item = &'a (String, crate::policy::Policy
         .collect()
 }
 
-/// The evidence with the finding's witness request under `witness` (left out when the
-/// search found none).
-pub(crate) fn with_witness(
-    mut evidence: serde_json::Value,
-    w: Option<Witness>,
-) -> serde_json::Value {
-    if let (Some(w), Some(obj)) = (w, evidence.as_object_mut())
-        && let Ok(v) = serde_json::to_value(w)
-    {
-        obj.insert("witness".into(), v);
-    }
-    evidence
-}
-
 /// The grant a witness shows, of a finding's grants: the most telling action (reading an
 /// object, listing, writing, deleting, changing the bucket's policy), else the first.
 pub(crate) fn representative<'a>(grants: &[&'a S3Grant]) -> Option<&'a S3Grant> {
@@ -148,10 +134,11 @@ pub(crate) fn representative<'a>(grants: &[&'a S3Grant]) -> Option<&'a S3Grant> 
         .copied()
 }
 
-/// The finding with its witness request in its evidence (see [`with_witness`]).
+/// The finding with its witness request under `witness` in its evidence (left out when the
+/// search found none).
 pub(crate) fn witnessed(w: Option<Witness>, mut f: Finding) -> Finding {
-    if w.is_some() {
-        f.evidence = with_witness(f.evidence.value(), w).into();
+    if let Some(w) = w {
+        f.evidence = f.evidence.with_field("witness", &w);
     }
     f
 }
