@@ -439,8 +439,8 @@ fn parse_s3_arn(arn: &str) -> Option<(&str, &str, bool)> {
 /// wildcards filled with the token (as a bucket name and as `bucket/key`).
 fn witnesses(policies: &[Policy]) -> Vec<String> {
     let mut set: BTreeSet<String> = BTreeSet::new();
-    set.insert(format!("arn:aws:s3:::{WITNESS}"));
-    set.insert(format!("arn:aws:s3:::{WITNESS}/{WITNESS}"));
+    set.insert(concat(&["arn:aws:s3:::", WITNESS]));
+    set.insert(concat(&["arn:aws:s3:::", WITNESS, "/", WITNESS]));
     let patterns = policies
         .iter()
         .flat_map(|p| p.statements.iter())
@@ -450,13 +450,28 @@ fn witnesses(policies: &[Policy]) -> Vec<String> {
         for fill in FILLS {
             let filled = fill_wildcards(pattern, fill);
             if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
-                set.insert(format!("arn:{partition}:s3:::{bucket}"));
-                set.insert(format!("arn:{partition}:s3:::{bucket}/{WITNESS}"));
+                set.insert(concat(&["arn:", partition, ":s3:::", bucket]));
+                set.insert(concat(&["arn:", partition, ":s3:::", bucket, "/", WITNESS]));
                 set.insert(filled);
             }
         }
     }
     set.into_iter().collect()
+}
+
+/// The parts written one after the other (a role's witnesses are thousands of short strings:
+/// no formatting machinery for them).
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// `text` against the parts written one after the other, without writing them.
+fn cmp_concat(text: &str, parts: &[&str]) -> std::cmp::Ordering {
+    text.bytes().cmp(parts.iter().flat_map(|p| p.bytes()))
 }
 
 /// `pattern` with each `*` replaced by `fill` and each `?` by one character of it: `?` matches
@@ -497,7 +512,11 @@ fn candidate_order(
     resources: &super::document::Clause<String>,
     cands: &[(String, Bucket, bool)],
 ) -> Vec<usize> {
-    let position = |w: &str| cands.binary_search_by(|(c, _, _)| c.as_str().cmp(w)).ok();
+    let position = |parts: &[&str]| {
+        cands
+            .binary_search_by(|(c, _, _)| cmp_concat(c, parts))
+            .ok()
+    };
     let mut own: Vec<usize> = Vec::new();
     let mut rest: Vec<usize> = Vec::new();
     if resources.negated {
@@ -507,11 +526,11 @@ fn candidate_order(
             for fill in FILLS {
                 let filled = fill_wildcards(pattern, fill);
                 if let Some((partition, bucket, _)) = parse_s3_arn(&filled) {
-                    own.extend(position(&filled));
-                    own.extend(position(&format!("arn:{partition}:s3:::{bucket}")));
-                    own.extend(position(&format!(
-                        "arn:{partition}:s3:::{bucket}/{WITNESS}"
-                    )));
+                    own.extend(position(&[&filled]));
+                    own.extend(position(&["arn:", partition, ":s3:::", bucket]));
+                    own.extend(position(&[
+                        "arn:", partition, ":s3:::", bucket, "/", WITNESS,
+                    ]));
                 }
             }
         }
