@@ -446,7 +446,7 @@ fn limit(control: &str, policy: &str, removes: impl IntoIterator<Item = String>)
 /// `ACTION on BUCKET` (`*` for buckets nobody named).
 fn grant_pair(g: &crate::policy::s3::S3Grant) -> String {
     let bucket = match &g.bucket {
-        crate::policy::s3::Bucket::Named(b) => b.as_str(),
+        crate::policy::s3::Bucket::Named(b) => b.as_ref(),
         crate::policy::s3::Bucket::Unnamed => "*",
     };
     format!("{} on {bucket}", g.action.qualified())

@@ -111,8 +111,8 @@ fn s3_action_exact(pattern: &str) -> Option<&'static S3Action> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
-    /// A bucket the policy names.
-    Named(String),
+    /// A bucket the policy names (its name shared by the role's grants).
+    Named(std::sync::Arc<str>),
     /// Any bucket matching a wildcard pattern (or excluded from none by `NotResource`).
     Unnamed,
 }
@@ -126,7 +126,8 @@ pub struct S3Grant {
     /// Index of the statement in that policy.
     pub statement: usize,
     pub action: &'static S3Action,
-    pub witness: String,
+    /// The resource that shows it (shared by the role's grants: a role has thousands).
+    pub witness: std::sync::Arc<str>,
     pub bucket: Bucket,
 }
 
@@ -342,7 +343,7 @@ impl Permissions {
             .iter()
             .filter(|g| g.action.is_data_or_list())
             .filter_map(|g| match &g.bucket {
-                Bucket::Named(b) if !b.contains(['*', '?']) => Some(b.clone()),
+                Bucket::Named(b) if !b.contains(['*', '?']) => Some(b.to_string()),
                 _ => None,
             })
             .collect()
@@ -510,7 +511,7 @@ fn literal_bucket(pattern: &str) -> Option<&str> {
 /// only on witnesses it still needs.
 fn candidate_order(
     resources: &super::document::Clause<String>,
-    cands: &[(String, Bucket, bool)],
+    cands: &[(std::sync::Arc<str>, Bucket, bool)],
 ) -> Vec<usize> {
     let position = |parts: &[&str]| {
         cands
@@ -553,7 +554,7 @@ fn candidate_order(
             }
         }
         for prefix in kept {
-            let start = cands.partition_point(|(w, _, _)| w.as_str() < prefix);
+            let start = cands.partition_point(|(w, _, _)| &**w < prefix);
             rest.extend(
                 cands
                     .iter()
@@ -615,7 +616,7 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
         .collect();
     let mut denies_of: std::collections::HashMap<usize, Vec<&Statement>> =
         std::collections::HashMap::new();
-    let mut candidates: Option<Vec<(String, Bucket, bool)>> = None;
+    let mut candidates: Option<Vec<(std::sync::Arc<str>, Bucket, bool)>> = None;
     for (pi, policy) in policies.iter().enumerate() {
         for statement in policy
             .statements
@@ -649,9 +650,9 @@ fn compute_grants(policies: &[Policy], boundary: Option<&Policy>) -> (Vec<S3Gran
                         let b = if bucket.contains(WITNESS) || !named.contains(bucket) {
                             Bucket::Unnamed
                         } else {
-                            Bucket::Named(bucket.to_string())
+                            Bucket::Named(bucket.into())
                         };
-                        Some((w, b, object))
+                        Some((std::sync::Arc::<str>::from(w.as_str()), b, object))
                     })
                     .collect()
             });

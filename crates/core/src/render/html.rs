@@ -97,7 +97,7 @@ impl HtmlContext {
                     continue;
                 };
                 let bucket = match &g.bucket {
-                    Bucket::Named(b) if !b.contains(['*', '?']) => b.clone(),
+                    Bucket::Named(b) if !b.contains(['*', '?']) => b.to_string(),
                     _ => ANY_BUCKET.to_string(),
                 };
                 ctx.buckets.entry(bucket).or_default().insert(kind);

@@ -462,7 +462,7 @@ pub(crate) fn actions_and_buckets(grants: &[&S3Grant]) -> (BTreeSet<String>, BTr
     let buckets = grants
         .iter()
         .map(|g| match &g.bucket {
-            Bucket::Named(b) => b.clone(),
+            Bucket::Named(b) => b.to_string(),
             Bucket::Unnamed => "*".to_string(),
         })
         .collect();
