@@ -16,14 +16,14 @@
 //!   `bin/bootstrap.rs`: the thin Lambda entry point.
 //!
 //! The core's modules are re-exported here under their own names ([`policy`], [`rules`],
-//! [`audit`], [`dump`], [`probe`], [`usage`], [`suppress`], [`baseline`], [`org`],
+//! [`audit`], [`cores`], [`dump`], [`probe`], [`usage`], [`suppress`], [`baseline`], [`org`],
 //! [`notify`], [`render`], [`view`], [`parties`], [`fix`]); `crates/core/src/lib.rs` is their map.
 //!
 //! Examples of the engine on its own, and of a whole audit from a dump to a report, are in
 //! `crates/core/src/lib.rs` (doc tests that link the core alone, not the AWS SDK).
 
 pub use connector_audit_core::{
-    audit, baseline, dump, fix, model, notify, org, parties, policy, probe, render, rules,
+    audit, baseline, cores, dump, fix, model, notify, org, parties, policy, probe, render, rules,
     suppress, usage, view,
 };
 
